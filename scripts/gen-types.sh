@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates the TypeScript types under src/generated from the .proto files in api/.
+# The loader options here must match src/proto/load.ts (camelCase fields, int64 as
+# strings, enums as names, defaults filled, oneof names set).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+gen() {
+  local out=$1 include=$2; shift 2
+  rm -rf "$out"
+  npx --no-install proto-loader-gen-types \
+    --longs=String --enums=String --defaults --oneofs \
+    --grpcLib=@grpc/grpc-js --importFileExtension=.js \
+    -I "$include" -O "$out" "$@"
+}
+gen src/generated/cri api cri/v1/api.proto
+( cd api/containerd && find . -name '*.proto' | sed 's|^\./||' | sort ) > /tmp/cri-ts-containerd-protos.$$
+mapfile -t CONTAINERD_PROTOS < /tmp/cri-ts-containerd-protos.$$
+rm -f /tmp/cri-ts-containerd-protos.$$
+if [ ${#CONTAINERD_PROTOS[@]} -gt 0 ]; then
+  gen src/generated/containerd api/containerd "${CONTAINERD_PROTOS[@]}"
+fi
