@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# containerd's own CRI plugin, as the comparison for cri-ts (ENVIRONMENT.md,
+# "containerd's own CRI, as the comparison").
+#
+#   containerd-cri.sh start WORKDIR   start a second containerd, CRI plugin on,
+#                                     with its root, state, config, log, pid and
+#                                     socket under WORKDIR; prints the endpoint
+#   containerd-cri.sh stop WORKDIR    stop and remove its pods (crictl stopp/rmp),
+#                                     then stop that containerd by its pid
+#
+# Its CRI uses sandbox image registry.k8s.io/pause:3.10, mirrors registry.k8s.io,
+# k8s.gcr.io and gcr.io to the local registry of test/critest/build-images.sh
+# (http://127.0.0.1:5000), runc (default) and crun handlers with the cgroupfs
+# driver, restrict_oom_score_adj (these hosts lack CAP_SYS_RESOURCE), and a
+# bridge + portmap + loopback CNI conflist on 10.99.0.0/16, bridge ctrdcri0
+# (cri-ts uses 10.88.0.0/16). Stream server: 127.0.0.1:${CTRD_CRI_STREAM_PORT:-10020}.
+set -euo pipefail
+
+usage() { echo "usage: $0 start|stop WORKDIR" >&2; exit 2; }
+[ $# -eq 2 ] || usage
+CMD=$1
+mkdir -p "$2"; WD=$(cd "$2" && pwd)
+SOCK=$WD/containerd.sock
+PIDFILE=$WD/containerd.pid
+BRIDGE=ctrdcri0
+SUBNET=10.99.0.0/16
+HERE=$(cd "$(dirname "$0")" && pwd)
+CRICTL=${CRICTL:-$(bash "$HERE/../critest/build-tools.sh")/crictl}
+crictl() { "$CRICTL" --config /dev/null --runtime-endpoint "unix://$SOCK" --image-endpoint "unix://$SOCK" --timeout 60s "$@"; }
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+
+start() {
+  if running; then echo "unix://$SOCK"; return; fi
+  mkdir -p "$WD/root" "$WD/state" "$WD/net.d"
+  cat > "$WD/net.d/10-ctrdcri.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "ctrdcri",
+  "plugins": [
+    { "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$SUBNET" }]], "routes": [{ "dst": "0.0.0.0/0" }] } },
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "loopback" }
+  ]
+}
+EOF
+  cat > "$WD/config.toml" <<EOF
+version = 2
+root = "$WD/root"
+state = "$WD/state"
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = "$SOCK.ttrpc"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "registry.k8s.io/pause:3.10"
+  restrict_oom_score_adj = true
+  enable_unprivileged_ports = true
+  enable_unprivileged_icmp = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "${CTRD_CRI_STREAM_PORT:-10020}"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
+        BinaryName = "$(command -v crun || echo /usr/bin/crun)"
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$WD/net.d"
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."registry.k8s.io"]
+    endpoint = ["http://127.0.0.1:5000"]
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."k8s.gcr.io"]
+    endpoint = ["http://127.0.0.1:5000"]
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."gcr.io"]
+    endpoint = ["http://127.0.0.1:5000"]
+EOF
+  # pods reach each other and the host through the bridge
+  [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || echo 1 > /proc/sys/net/ipv4/ip_forward
+  setsid containerd --config "$WD/config.toml" >> "$WD/containerd.log" 2>&1 < /dev/null &
+  echo $! > "$PIDFILE"
+  for _ in $(seq 100); do
+    crictl info >/dev/null 2>&1 && { echo "unix://$SOCK"; return; }
+    running || break
+    sleep 0.2
+  done
+  echo "containerd-cri.sh: containerd did not come up, see $WD/containerd.log" >&2
+  exit 1
+}
+
+stop() {
+  if running; then
+    local pods
+    pods=$(crictl pods -q 2>/dev/null || true)
+    if [ -n "$pods" ]; then
+      # shellcheck disable=SC2086
+      crictl stopp $pods >/dev/null || true
+      # shellcheck disable=SC2086
+      crictl rmp -f $pods >/dev/null || true
+    fi
+    local pid; pid=$(cat "$PIDFILE")
+    kill "$pid"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+    echo "containerd-cri.sh: stopped containerd (pid $pid), removed $(echo "$pods" | grep -c . || true) pods"
+  else
+    echo "containerd-cri.sh: containerd in $WD is not running"
+  fi
+  rm -f "$PIDFILE"
+  # shims of containers this containerd started and that outlived rmp
+  local p
+  for p in $(pgrep -f -- "-address $SOCK( |$)" || true); do
+    kill "$p" 2>/dev/null && echo "containerd-cri.sh: stopped leftover shim (pid $p)"
+  done
+  # mounts left under WORKDIR (sandbox shm, rootfs), deepest first
+  awk -v wd="$WD/" 'index($2, wd) == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  ip link del "$BRIDGE" 2>/dev/null || true
+}
+
+case $CMD in
+  start) start ;;
+  stop) stop ;;
+  *) usage ;;
+esac
