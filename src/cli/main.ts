@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type LogLevel } from '../config/config.js';
+import { startDaemon } from '../daemon.js';
+import { createLogger } from '../log.js';
+import { defaultConfigFile, packageVersion } from '../package-paths.js';
+
+const USAGE = `usage:
+  cri-ts serve [--config FILE] [--log-level LEVEL]   run the CRI service
+  cri-ts config default                              print the default config file
+  cri-ts config check FILE                           validate a config file
+  cri-ts version                                     print the version`;
+
+function fail(message: string, exitCode = 2): never {
+  process.stderr.write(`cri-ts: ${message}\n`);
+  process.exit(exitCode);
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
+    strict: true,
+  });
+  const config = await loadConfig(values.config);
+  if (values['log-level']) config.logLevel = values['log-level'] as LogLevel;
+  const log = createLogger(config.logLevel);
+  const daemon = await startDaemon(config, log);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    log.info({ signal }, 'signal received');
+    daemon.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  // A bug in one request's handler must not take every pod's runtime down with it.
+  process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+}
+
+async function configCommand(args: string[]): Promise<void> {
+  const [sub, file, ...rest] = args;
+  if (sub === 'default' && file === undefined) {
+    process.stdout.write(readFileSync(defaultConfigFile, 'utf8'));
+    return;
+  }
+  if (sub === 'check' && file !== undefined && rest.length === 0) {
+    await loadConfig(file);
+    process.stdout.write(`${file}: ok\n`);
+    return;
+  }
+  fail(`config: expected "default" or "check FILE"\n${USAGE}`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(args);
+    case 'config':
+      return configCommand(args);
+    case 'version':
+    case '--version':
+      process.stdout.write(`cri-ts ${packageVersion} (CRI runtime.v1)\n`);
+      return;
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      fail(command ? `unknown command "${command}"\n${USAGE}` : USAGE);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) fail(err.message, 1);
+  fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
+});

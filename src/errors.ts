@@ -1,0 +1,70 @@
+// Typed errors thrown by domain modules. Only src/server/grpc-status.ts knows
+// how they become gRPC status codes, so domain code never imports grpc-js.
+
+export type CriErrorKind =
+  | 'InvalidArgument'
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'FailedPrecondition'
+  | 'DeadlineExceeded'
+  | 'Unavailable'
+  | 'Unimplemented'
+  | 'ResourceExhausted'
+  | 'Unauthenticated'
+  | 'Internal';
+
+export class CriError extends Error {
+  readonly kind: CriErrorKind;
+
+  constructor(kind: CriErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.name = `${kind}Error`;
+  }
+}
+
+export class InvalidArgumentError extends CriError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('InvalidArgument', message, options);
+  }
+}
+
+export class NotFoundError extends CriError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('NotFound', message, options);
+  }
+}
+
+export class AlreadyExistsError extends CriError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('AlreadyExists', message, options);
+  }
+}
+
+export class FailedPreconditionError extends CriError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('FailedPrecondition', message, options);
+  }
+}
+
+export class DeadlineExceededError extends CriError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DeadlineExceeded', message, options);
+  }
+}
+
+export class UnavailableError extends CriError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('Unavailable', message, options);
+  }
+}
+
+export class UnimplementedError extends CriError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('Unimplemented', message, options);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

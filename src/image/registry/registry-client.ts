@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { CriError, NotFoundError } from '../../errors.js';
+import { MANIFEST_ACCEPT } from '../manifest.js';
+import { parseAuthChallenges } from './auth-challenge.js';
+import type { RegistryEndpoint } from './hosts-config.js';
+import { type HttpResponse, httpRequest, readBody } from './http.js';
+
+/** Credentials as CRI's AuthConfig carries them; empty strings mean unset. */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+  /** An OAuth2 refresh token, exchanged for an access token. */
+  identityToken: string;
+  /** A bearer token sent to the registry as it is. */
+  registryToken: string;
+}
+
+export const NO_CREDENTIALS: RegistryCredentials = { username: '', password: '', identityToken: '', registryToken: '' };
+
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export class RegistryHttpError extends CriError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(status === 404 ? 'NotFound' : status === 401 || status === 403 ? 'Unauthenticated' : 'Unavailable', message);
+  }
+}
+
+export function sha256Digest(data: Buffer): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** Checks fetched bytes against the digest that named them. */
+export function verifyDigest(data: Buffer, expected: string, what: string): void {
+  if (!expected.startsWith('sha256:')) throw new CriError('FailedPrecondition', `${what}: unsupported digest algorithm in ${expected}`);
+  const actual = sha256Digest(data);
+  if (actual !== expected) throw new CriError('FailedPrecondition', `${what}: content digest ${actual} does not match ${expected}`);
+}
+
+/**
+ * Talks the distribution API to one endpoint for one repository, answering
+ * auth challenges (bearer token flow or basic) the first time one comes.
+ */
+export class RegistryClient {
+  private authorization: string | undefined;
+
+  constructor(
+    readonly endpoint: RegistryEndpoint,
+    readonly repository: string,
+    private readonly credentials: RegistryCredentials,
+    private readonly idleTimeoutMs: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    if (credentials.registryToken) this.authorization = `Bearer ${credentials.registryToken}`;
+  }
+
+  get host(): string {
+    return new URL(this.endpoint.apiBase).host;
+  }
+
+  private async send(method: 'GET' | 'HEAD', url: string, accept?: string): Promise<HttpResponse> {
+    return httpRequest({
+      method,
+      url,
+      headers: {
+        'user-agent': 'cri-ts',
+        ...this.endpoint.headers,
+        ...(accept ? { accept } : {}),
+        ...(this.authorization ? { authorization: this.authorization } : {}),
+      },
+      skipVerify: this.endpoint.skipVerify,
+      caFiles: this.endpoint.caFiles,
+      idleTimeoutMs: this.idleTimeoutMs,
+      ...(this.signal ? { signal: this.signal } : {}),
+    });
+  }
+
+  /** GET or HEAD `path` under the API base, authenticating once if challenged. */
+  async request(method: 'GET' | 'HEAD', path: string, accept?: string): Promise<HttpResponse> {
+    const url = `${this.endpoint.apiBase}/${this.repository}/${path}`;
+    let response = await this.send(method, url, accept);
+    if (response.status === 401) {
+      const challenge = response.headers['www-authenticate'];
+      response.body.resume();
+      await this.authenticate(typeof challenge === 'string' ? challenge : '');
+      response = await this.send(method, url, accept);
+    }
+    if (response.status >= 400) {
+      const detail = method === 'GET' ? (await readBody(response.body, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8').slice(0, 300) : '';
+      if (method === 'HEAD') response.body.resume();
+      throw new RegistryHttpError(response.status, `${this.host}: ${method} ${this.repository}/${path}: HTTP ${response.status}${detail ? `: ${detail.trim()}` : ''}`);
+    }
+    return response;
+  }
+
+  private basicAuth(): string | undefined {
+    const { username, password } = this.credentials;
+    return username || password ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
+  }
+
+  private async authenticate(header: string): Promise<void> {
+    const challenges = parseAuthChallenges(header);
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    if (bearer && bearer.params.realm) {
+      this.authorization = `Bearer ${await this.fetchToken(bearer.params.realm, bearer.params.service ?? '', bearer.params.scope)}`;
+      return;
+    }
+    const basic = this.basicAuth();
+    if (challenges.some((c) => c.scheme === 'basic') && basic) {
+      this.authorization = basic;
+      return;
+    }
+    throw new RegistryHttpError(401, `${this.host} requires authentication${basic ? ' the credentials given do not satisfy' : '; pass credentials in the pull request\'s auth config'}`);
+  }
+
+  private async fetchToken(realm: string, service: string, scope: string | undefined): Promise<string> {
+    const wantScope = scope ?? `repository:${this.repository}:pull`;
+    const url = new URL(realm);
+    let response: HttpResponse;
+    if (this.credentials.identityToken) {
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: this.credentials.identityToken,
+        service,
+        scope: wantScope,
+        client_id: 'cri-ts',
+      });
+      response = await httpRequest({
+        method: 'POST',
+        url: url.toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: form.toString(),
+        idleTimeoutMs: this.idleTimeoutMs,
+      });
+    } else {
+      if (service) url.searchParams.set('service', service);
+      url.searchParams.set('scope', wantScope);
+      const basic = this.basicAuth();
+      response = await httpRequest({
+        method: 'GET',
+        url: url.toString(),
+        headers: basic ? { authorization: basic } : {},
+        skipVerify: this.endpoint.skipVerify,
+        caFiles: this.endpoint.caFiles,
+        idleTimeoutMs: this.idleTimeoutMs,
+      });
+    }
+    const body = await readBody(response.body, 1024 * 1024);
+    if (response.status !== 200) {
+      throw new RegistryHttpError(response.status === 404 ? 401 : response.status, `${url.host}: token request for ${wantScope} refused: HTTP ${response.status}`);
+    }
+    const parsed = JSON.parse(body.toString('utf8')) as { token?: string; access_token?: string };
+    const token = parsed.token ?? parsed.access_token;
+    if (!token) throw new RegistryHttpError(401, `${url.host}: token response carries no token`);
+    return token;
+  }
+
+  /** Resolves a tag or digest to the manifest's digest, media type and size. */
+  async resolve(tagOrDigest: string): Promise<{ digest: string; mediaType: string; size: number }> {
+    const response = await this.request('HEAD', `manifests/${tagOrDigest}`, MANIFEST_ACCEPT);
+    const digest = response.headers['docker-content-digest'];
+    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const size = Number(response.headers['content-length'] ?? -1);
+    if (typeof digest === 'string' && digest.startsWith('sha256:') && size >= 0) return { digest, mediaType, size };
+    // Some registries omit the digest on HEAD: fetch the manifest and hash it.
+    const manifest = await this.fetchManifest(tagOrDigest);
+    return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.body.length };
+  }
+
+  /** Fetches a manifest; by digest, its bytes are verified against it. */
+  async fetchManifest(tagOrDigest: string): Promise<{ body: Buffer; mediaType: string; digest: string }> {
+    const response = await this.request('GET', `manifests/${tagOrDigest}`, MANIFEST_ACCEPT);
+    const body = await readBody(response.body, MAX_MANIFEST_BYTES);
+    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim();
+    if (tagOrDigest.includes(':')) verifyDigest(body, tagOrDigest, `manifest ${this.repository}@${tagOrDigest}`);
+    return { body, mediaType, digest: tagOrDigest.includes(':') ? tagOrDigest : sha256Digest(body) };
+  }
+
+  /** Starts a blob download; the caller streams and verifies it. */
+  async fetchBlob(digest: string): Promise<HttpResponse> {
+    return this.request('GET', `blobs/${digest}`);
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof NotFoundError || (err instanceof CriError && err.kind === 'NotFound');
+}

@@ -1,0 +1,12 @@
+import type { CriTsConfig } from '../config/config.js';
+import type { ContainerdClient } from '../containerd/client.js';
+import type { Logger } from '../log.js';
+
+/** What every RPC handler may use; built once by the daemon. */
+export interface ServerContext {
+  readonly config: CriTsConfig;
+  readonly containerd: ContainerdClient;
+  readonly log: Logger;
+  /** restrict_oom_score_adj after "auto" was resolved against our capabilities. */
+  readonly restrictOomScoreAdj: boolean;
+}

@@ -1,0 +1,55 @@
+import * as grpc from '@grpc/grpc-js';
+import type { ProtoGrpcType } from '../generated/cri/api.js';
+import { apiDir } from '../package-paths.js';
+import { loadProtoPackage } from '../proto/load.js';
+import type { ServerContext } from './context.js';
+import { imageServiceRpcs } from './image-service.js';
+import { registerService } from './register-service.js';
+import { runtimeServiceRpcs } from './runtime-service.js';
+import { prepareSocketPath, restrictSocketPermissions } from './socket.js';
+
+// kubelet sends image and container configs that can exceed grpc's 4 MiB default.
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export interface CriServer {
+  readonly address: string;
+  /** Stops accepting calls and waits up to `graceMs` for running ones. */
+  stop(graceMs: number): Promise<void>;
+}
+
+function loadCriServices(): ProtoGrpcType {
+  return loadProtoPackage(['cri/v1/api.proto'], [apiDir]) as unknown as ProtoGrpcType;
+}
+
+export async function startCriServer(ctx: ServerContext): Promise<CriServer> {
+  const cri = loadCriServices();
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
+  registerService(server, cri.runtime.v1.RuntimeService.service, 'runtime.v1.RuntimeService', runtimeServiceRpcs, ctx);
+  registerService(server, cri.runtime.v1.ImageService.service, 'runtime.v1.ImageService', imageServiceRpcs, ctx);
+
+  const path = ctx.config.grpcAddress;
+  await prepareSocketPath(path);
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+  });
+  await restrictSocketPermissions(path);
+  ctx.log.info({ address: path }, 'CRI server listening');
+
+  return {
+    address: path,
+    stop: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

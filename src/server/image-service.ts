@@ -1,0 +1,6 @@
+import type { RpcTable } from './register-service.js';
+
+/** ImageService methods cri-ts handles; the rest answer UNIMPLEMENTED. */
+export const imageServiceRpcs: RpcTable = {
+  unary: {},
+};

@@ -1,0 +1,75 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { spawnDaemon, stopProcess, waitFor } from './processes.js';
+
+export interface TestContainerd {
+  readonly address: string;
+  readonly dir: string;
+  readonly logPath: string;
+  /** Starts it (again) on the same root, state and socket. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  log(): Promise<string>;
+}
+
+export function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!existsSync(path)) return resolve(false);
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A real containerd of the test's own: temporary root, state and socket,
+ * its CRI plugin disabled so cri-ts is the only CRI server on it.
+ */
+export async function createTestContainerd(dir: string): Promise<TestContainerd> {
+  const root = join(dir, 'root');
+  const state = join(dir, 'state');
+  const address = join(dir, 'containerd.sock');
+  const configPath = join(dir, 'containerd.toml');
+  const logPath = join(dir, 'containerd.log');
+  await mkdir(root, { recursive: true });
+  await mkdir(state, { recursive: true });
+  await writeFile(
+    configPath,
+    [
+      'version = 2',
+      `root = ${JSON.stringify(root)}`,
+      `state = ${JSON.stringify(state)}`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `address = ${JSON.stringify(address)}`,
+      '[ttrpc]',
+      `address = ${JSON.stringify(`${address}.ttrpc`)}`,
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess | undefined;
+  return {
+    address,
+    dir,
+    logPath,
+    async start() {
+      child = spawnDaemon('containerd', ['--config', configPath], logPath);
+      const started = child;
+      await waitFor(`containerd at ${address}`, async () => {
+        if (started.exitCode !== null) throw new Error(`containerd exited with ${started.exitCode}; see ${logPath}`);
+        return socketAnswers(address);
+      });
+    },
+    async stop() {
+      if (child) await stopProcess(child);
+      child = undefined;
+    },
+    log: () => readFile(logPath, 'utf8'),
+  };
+}

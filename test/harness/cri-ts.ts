@@ -1,0 +1,85 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { socketAnswers } from './containerd.js';
+import { spawnDaemon, stopProcess, waitFor } from './processes.js';
+
+export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface TestCriTs {
+  readonly socket: string;
+  readonly configPath: string;
+  readonly logPath: string;
+  readonly pid: number;
+  start(): Promise<void>;
+  /** SIGTERM and wait; returns the exit code. */
+  stop(): Promise<number | null>;
+  log(): Promise<string>;
+}
+
+export interface CriTsOptions {
+  containerdAddress: string;
+  /** Extra TOML appended to the generated config (top-level keys first, then tables). */
+  extraToml?: string;
+  /** Top-level keys placed before any table. */
+  topLevelToml?: string;
+  managed?: boolean;
+}
+
+/** The config the harness gives cri-ts: everything under the test's own directory. */
+export function testConfigToml(dir: string, options: CriTsOptions): string {
+  const q = JSON.stringify;
+  return [
+    `root = ${q(join(dir, 'cri-ts-root'))}`,
+    `state = ${q(join(dir, 'cri-ts-state'))}`,
+    'log_level = "debug"',
+    options.topLevelToml ?? '',
+    '[grpc]',
+    `address = ${q(join(dir, 'cri-ts.sock'))}`,
+    '[containerd]',
+    `address = ${q(options.containerdAddress)}`,
+    'timeout = "10s"',
+    '[containerd.managed]',
+    `enabled = ${options.managed ?? false}`,
+    `address = ${q(join(dir, 'managed', 'containerd.sock'))}`,
+    `root = ${q(join(dir, 'managed', 'root'))}`,
+    `state = ${q(join(dir, 'managed', 'state'))}`,
+    '[cni]',
+    `conf_dir = ${q(join(dir, 'cni-conf'))}`,
+    options.extraToml ?? '',
+    '',
+  ].join('\n');
+}
+
+/** Runs the built cri-ts CLI as a daemon, the way an operator would. */
+export async function createTestCriTs(dir: string, options: CriTsOptions): Promise<TestCriTs> {
+  const configPath = join(dir, 'cri-ts.toml');
+  const logPath = join(dir, 'cri-ts.log');
+  const socket = join(dir, 'cri-ts.sock');
+  await mkdir(join(dir, 'cni-conf'), { recursive: true });
+  await writeFile(configPath, testConfigToml(dir, options));
+  let child: ChildProcess | undefined;
+  return {
+    socket,
+    configPath,
+    logPath,
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    async start() {
+      child = spawnDaemon(process.execPath, [cliPath, 'serve', '--config', configPath], logPath);
+      const started = child;
+      await waitFor(`cri-ts at ${socket}`, async () => {
+        if (started.exitCode !== null) throw new Error(`cri-ts exited with ${started.exitCode}; see ${logPath}`);
+        return socketAnswers(socket);
+      }, 40_000);
+    },
+    async stop() {
+      const code = child ? await stopProcess(child) : null;
+      child = undefined;
+      return code;
+    },
+    log: () => readFile(logPath, 'utf8'),
+  };
+}
