@@ -1,8 +1,8 @@
-import { pino, type Logger } from 'pino';
+import { destination, pino, type Logger } from 'pino';
 
 export type { Logger };
 
 /** JSON logs on stderr, so stdout stays free for CLI output. */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: 'cri-ts' } }, pino.destination({ fd: 2, sync: false }));
+  return pino({ level, base: { service: 'cri-ts' } }, destination({ fd: 2, sync: false }));
 }

@@ -1,15 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
+import type * as protoLoader from '@grpc/proto-loader';
 import { CriError, type CriErrorKind } from '../errors.js';
 
 export interface CallOptions {
   /** Overrides the connection's default deadline for this call. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Holds what the call creates (content, snapshots) under this lease until it is deleted. */
+  lease?: string;
 }
 
 /** A typed promise API for every unary method of a generated service definition. */
 export type UnaryApi<D> = {
-  [K in keyof D]: D[K] extends grpc.MethodDefinition<infer Req, unknown, unknown, infer Res>
+  [K in keyof D]: D[K] extends protoLoader.MethodDefinition<infer Req, infer _Res, infer _OutReq, infer Res>
     ? (request: Req, options?: CallOptions) => Promise<Res>
     : never;
 };
@@ -53,9 +56,10 @@ export class ContainerdConnection {
     });
   }
 
-  metadata(): grpc.Metadata {
+  metadata(options?: CallOptions): grpc.Metadata {
     const metadata = new grpc.Metadata();
     metadata.set('containerd-namespace', this.namespace);
+    if (options?.lease) metadata.set('containerd-lease', options.lease);
     return metadata;
   }
 
@@ -79,7 +83,7 @@ export class ContainerdConnection {
         method.requestSerialize,
         method.responseDeserialize,
         request,
-        this.metadata(),
+        this.metadata(options),
         { deadline: this.deadline(options) },
         (err, response) => (err ? reject(fromContainerdError(err, method.path)) : resolve(response)),
       );

@@ -1,0 +1,10 @@
+// Original file: api/cri/v1/api.proto
+
+
+export interface PortForwardResponse {
+  'url'?: (string);
+}
+
+export interface PortForwardResponse__Output {
+  'url': (string);
+}

@@ -1,0 +1,8 @@
+// Original file: api/cri/v1/api.proto
+
+
+export interface StopContainerResponse {
+}
+
+export interface StopContainerResponse__Output {
+}
