@@ -18,4 +18,7 @@ mapfile -t CONTAINERD_PROTOS < /tmp/cri-ts-containerd-protos.$$
 rm -f /tmp/cri-ts-containerd-protos.$$
 if [ ${#CONTAINERD_PROTOS[@]} -gt 0 ]; then
   gen src/generated/containerd api/containerd "${CONTAINERD_PROTOS[@]}"
+  # The per-file aggregate types at the top level collide (two task.proto files)
+  # and nothing uses them: the per-message files are what the client imports.
+  find src/generated/containerd -maxdepth 1 -name '*.ts' -delete
 fi

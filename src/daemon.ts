@@ -5,6 +5,7 @@ import { ContainerdClient } from './containerd/client.js';
 import { ManagedContainerd } from './containerd/managed-containerd.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './package-paths.js';
+import { SnapshotterUsageMeter } from './image/snapshotter-usage.js';
 import type { ServerContext } from './server/context.js';
 import { startCriServer } from './server/cri-server.js';
 
@@ -50,7 +51,13 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   log.info({ version: packageVersion, restrictOomScoreAdj }, 'starting cri-ts');
 
   const { client, managed } = await connectContainerd(config, log);
-  const ctx: ServerContext = { config, containerd: client, log, restrictOomScoreAdj };
+  const ctx: ServerContext = {
+    config,
+    containerd: client,
+    log,
+    restrictOomScoreAdj,
+    imageFsUsage: new SnapshotterUsageMeter(client, config.containerd.snapshotter),
+  };
   let server;
   try {
     server = await startCriServer(ctx);

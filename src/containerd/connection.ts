@@ -10,12 +10,20 @@ export interface CallOptions {
   lease?: string;
 }
 
-/** A typed promise API for every unary method of a generated service definition. */
+/**
+ * A typed promise API for the unary methods of a generated service definition.
+ * The generated types cannot tell streaming methods apart, so those are typed
+ * here too but absent at run time: call them through `serverStream` / `duplex`.
+ */
 export type UnaryApi<D> = {
   [K in keyof D]: D[K] extends protoLoader.MethodDefinition<infer Req, infer _Res, infer _OutReq, infer Res>
     ? (request: Req, options?: CallOptions) => Promise<Res>
     : never;
 };
+
+/** Request and response types of one method of a generated service definition. */
+export type RequestOf<M> = M extends protoLoader.MethodDefinition<infer Req, infer _Res, infer _OutReq, infer _OutRes> ? Req : never;
+export type ResponseOf<M> = M extends protoLoader.MethodDefinition<infer _Req, infer _Res, infer _OutReq, infer Res> ? Res : never;
 
 const KIND_BY_STATUS: Partial<Record<grpc.status, CriErrorKind>> = {
   [grpc.status.NOT_FOUND]: 'NotFound',
@@ -91,7 +99,49 @@ export class ContainerdConnection {
     });
   }
 
+  /**
+   * A server-streaming call as an async iterable. Errors become domain errors;
+   * no deadline unless one is given, since subscriptions live as long as cri-ts.
+   */
+  async *serverStream<Res>(method: grpc.MethodDefinition<unknown, unknown>, request: unknown, options?: CallOptions): AsyncGenerator<Res> {
+    const call = this.client.makeServerStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      this.metadata(options),
+      options?.timeoutMs === undefined ? {} : { deadline: this.deadline(options) },
+    );
+    const abort = (): void => call.cancel();
+    options?.signal?.addEventListener('abort', abort, { once: true });
+    try {
+      for await (const message of call) yield message as Res;
+    } catch (err) {
+      throw isServiceError(err) ? fromContainerdError(err, method.path) : err;
+    } finally {
+      options?.signal?.removeEventListener('abort', abort);
+      call.cancel();
+    }
+  }
+
+  /** A bidirectional call; the caller drives it (the content writer is the one user). */
+  duplex<Req, Res>(method: grpc.MethodDefinition<unknown, unknown>, options?: CallOptions): grpc.ClientDuplexStream<Req, Res> {
+    const call = this.client.makeBidiStreamRequest(
+      method.path,
+      method.requestSerialize as (value: Req) => Buffer,
+      method.responseDeserialize as (bytes: Buffer) => Res,
+      this.metadata(options),
+      options?.timeoutMs === undefined ? {} : { deadline: this.deadline(options) },
+    );
+    options?.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+    return call;
+  }
+
   close(): void {
     this.client.close();
   }
+}
+
+export function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number' && 'metadata' in err;
 }

@@ -1,5 +1,6 @@
 import type { CriTsConfig } from '../config/config.js';
 import type { ContainerdClient } from '../containerd/client.js';
+import type { SnapshotterUsageMeter } from '../image/snapshotter-usage.js';
 import type { Logger } from '../log.js';
 
 /** What every RPC handler may use; built once by the daemon. */
@@ -9,4 +10,6 @@ export interface ServerContext {
   readonly log: Logger;
   /** restrict_oom_score_adj after "auto" was resolved against our capabilities. */
   readonly restrictOomScoreAdj: boolean;
+  /** The image filesystem's usage for ImageFsInfo, cached briefly. */
+  readonly imageFsUsage: SnapshotterUsageMeter;
 }

@@ -1,6 +1,9 @@
+import { imageFsInfo } from './image/image-fs-info.js';
 import type { RpcTable } from './register-service.js';
 
 /** ImageService methods cri-ts handles; the rest answer UNIMPLEMENTED. */
 export const imageServiceRpcs: RpcTable = {
-  unary: {},
+  unary: {
+    ImageFsInfo: imageFsInfo,
+  },
 };

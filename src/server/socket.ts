@@ -2,7 +2,8 @@ import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 
-function answers(path: string): Promise<boolean> {
+/** True when something accepts connections on the unix socket at `path`. */
+export function socketAnswers(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(path);
     socket.once('connect', () => {
@@ -23,7 +24,7 @@ export async function prepareSocketPath(path: string): Promise<void> {
   const existing = await lstat(path).catch(() => undefined);
   if (!existing) return;
   if (!existing.isSocket()) throw new Error(`${path} exists and is not a socket; remove it or choose another grpc.address`);
-  if (await answers(path)) throw new Error(`another server already listens on ${path}; stop it or choose another grpc.address`);
+  if (await socketAnswers(path)) throw new Error(`another server already listens on ${path}; stop it or choose another grpc.address`);
   await unlink(path);
 }
 

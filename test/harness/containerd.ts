@@ -1,8 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { socketAnswers } from '../../src/server/socket.js';
 import { spawnDaemon, stopProcess, waitFor } from './processes.js';
 
 export interface TestContainerd {
@@ -13,18 +12,6 @@ export interface TestContainerd {
   start(): Promise<void>;
   stop(): Promise<void>;
   log(): Promise<string>;
-}
-
-export function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (!existsSync(path)) return resolve(false);
-    const socket = connect(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /**

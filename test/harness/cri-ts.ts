@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { socketAnswers } from './containerd.js';
+import { socketAnswers } from '../../src/server/socket.js';
 import { spawnDaemon, stopProcess, waitFor } from './processes.js';
 
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -75,6 +75,17 @@ describe('Version, Status and RuntimeConfig through crictl', () => {
     assert.equal(info.lastCNILoadStatus, 'OK');
   });
 
+  it('crictl imagefsinfo reports the overlayfs snapshotter of this containerd', async () => {
+    const info = await crictlJson<{ status: { imageFilesystems: Array<{ fsId: { mountpoint: string }; usedBytes: { value: string }; inodesUsed: { value: string } }> } }>(
+      criTs.socket,
+      ['imagefsinfo'],
+    );
+    const [fs] = info.status.imageFilesystems;
+    assert.equal(fs?.fsId.mountpoint, join(containerd.dir, 'root', 'io.containerd.snapshotter.v1.overlayfs'));
+    assert.ok(Number(fs?.usedBytes.value) >= 0);
+    assert.ok(Number(fs?.inodesUsed.value) >= 0);
+  });
+
   it('an RPC not implemented yet answers UNIMPLEMENTED with its name, and the server keeps serving', async () => {
     const result = await crictl(criTs.socket, ['pods']);
     assert.notEqual(result.code, 0);

@@ -1,0 +1,10 @@
+// Original file: api/containerd/events/task.proto
+
+
+export interface TaskPaused {
+  'containerId'?: (string);
+}
+
+export interface TaskPaused__Output {
+  'containerId': (string);
+}

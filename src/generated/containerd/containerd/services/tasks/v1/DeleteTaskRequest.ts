@@ -1,0 +1,10 @@
+// Original file: api/containerd/services/tasks/v1/tasks.proto
+
+
+export interface DeleteTaskRequest {
+  'containerId'?: (string);
+}
+
+export interface DeleteTaskRequest__Output {
+  'containerId': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: api/containerd/services/tasks/v1/tasks.proto
+
+
+export interface MetricsRequest {
+  'filters'?: (string)[];
+}
+
+export interface MetricsRequest__Output {
+  'filters': (string)[];
+}
