@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNTIME_PACKAGES=(containerd runc containernetworking-plugins iptables iproute2 util-linux socat)
-TEST_PACKAGES=(crun docker-registry skopeo umoci busybox gcc libc6-dev curl procps)
+TEST_PACKAGES=(crun docker-registry skopeo umoci busybox gcc libc6-dev curl procps apache2-utils)
 
 want=("${RUNTIME_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")

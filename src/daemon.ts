@@ -5,6 +5,8 @@ import { ContainerdClient } from './containerd/client.js';
 import { ManagedContainerd } from './containerd/managed-containerd.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './package-paths.js';
+import { ImageCatalog } from './image/image-catalog.js';
+import { ImagePuller } from './image/pull/image-puller.js';
 import { SnapshotterUsageMeter } from './image/snapshotter-usage.js';
 import type { ServerContext } from './server/context.js';
 import { startCriServer } from './server/cri-server.js';
@@ -57,6 +59,8 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     log,
     restrictOomScoreAdj,
     imageFsUsage: new SnapshotterUsageMeter(client, config.containerd.snapshotter),
+    images: new ImageCatalog(client, config.sandboxImage, log),
+    puller: new ImagePuller(client, config, log),
   };
   let server;
   try {

@@ -10,7 +10,7 @@ const CHUNK_BYTES = 1024 * 1024;
 
 export interface BlobSource {
   /** The blob's bytes from `offset` on (a registry Range request, say). */
-  open(offset: number): Promise<AsyncIterable<Uint8Array>>;
+  open(offset: number): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
 }
 
 export interface WriteBlobOptions {

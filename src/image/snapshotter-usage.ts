@@ -37,6 +37,11 @@ export class SnapshotterUsageMeter {
     return this.inFlight;
   }
 
+  /** Forgets the last figure: an image came or went. */
+  invalidate(): void {
+    this.cached = undefined;
+  }
+
   private async measure(): Promise<SnapshotterUsage> {
     const mountpoint = await this.snapshotterRoot();
     let usedBytes = 0;

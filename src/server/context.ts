@@ -1,5 +1,7 @@
 import type { CriTsConfig } from '../config/config.js';
 import type { ContainerdClient } from '../containerd/client.js';
+import type { ImageCatalog } from '../image/image-catalog.js';
+import type { ImagePuller } from '../image/pull/image-puller.js';
 import type { SnapshotterUsageMeter } from '../image/snapshotter-usage.js';
 import type { Logger } from '../log.js';
 
@@ -12,4 +14,7 @@ export interface ServerContext {
   readonly restrictOomScoreAdj: boolean;
   /** The image filesystem's usage for ImageFsInfo, cached briefly. */
   readonly imageFsUsage: SnapshotterUsageMeter;
+  /** The CRI view of containerd's image records. */
+  readonly images: ImageCatalog;
+  readonly puller: ImagePuller;
 }

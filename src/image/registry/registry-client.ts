@@ -60,13 +60,14 @@ export class RegistryClient {
     return new URL(this.endpoint.apiBase).host;
   }
 
-  private async send(method: 'GET' | 'HEAD', url: string, accept?: string): Promise<HttpResponse> {
+  private async send(method: 'GET' | 'HEAD', url: string, accept?: string, extra: Record<string, string> = {}): Promise<HttpResponse> {
     return httpRequest({
       method,
       url,
       headers: {
         'user-agent': 'cri-ts',
         ...this.endpoint.headers,
+        ...extra,
         ...(accept ? { accept } : {}),
         ...(this.authorization ? { authorization: this.authorization } : {}),
       },
@@ -78,14 +79,14 @@ export class RegistryClient {
   }
 
   /** GET or HEAD `path` under the API base, authenticating once if challenged. */
-  async request(method: 'GET' | 'HEAD', path: string, accept?: string): Promise<HttpResponse> {
+  async request(method: 'GET' | 'HEAD', path: string, accept?: string, extra: Record<string, string> = {}): Promise<HttpResponse> {
     const url = `${this.endpoint.apiBase}/${this.repository}/${path}`;
-    let response = await this.send(method, url, accept);
+    let response = await this.send(method, url, accept, extra);
     if (response.status === 401) {
       const challenge = response.headers['www-authenticate'];
       response.body.resume();
       await this.authenticate(typeof challenge === 'string' ? challenge : '');
-      response = await this.send(method, url, accept);
+      response = await this.send(method, url, accept, extra);
     }
     if (response.status >= 400) {
       const detail = method === 'GET' ? (await readBody(response.body, 64 * 1024).catch(() => Buffer.alloc(0))).toString('utf8').slice(0, 300) : '';
@@ -178,9 +179,21 @@ export class RegistryClient {
     return { body, mediaType, digest: tagOrDigest.includes(':') ? tagOrDigest : sha256Digest(body) };
   }
 
-  /** Starts a blob download; the caller streams and verifies it. */
-  async fetchBlob(digest: string): Promise<HttpResponse> {
-    return this.request('GET', `blobs/${digest}`);
+  /**
+   * Starts a blob download from `offset` (a Range request; a registry that
+   * ignores it answers 200 from the start, status tells). The caller streams
+   * it; containerd verifies the digest when the blob is committed.
+   */
+  async fetchBlob(digest: string, offset = 0): Promise<HttpResponse> {
+    return this.request('GET', `blobs/${digest}`, undefined, offset > 0 ? { range: `bytes=${offset}-` } : {});
+  }
+
+  /** Fetches a small blob (an image config) whole and verifies it. */
+  async fetchSmallBlob(digest: string, limit: number): Promise<Buffer> {
+    const response = await this.fetchBlob(digest);
+    const body = await readBody(response.body, limit);
+    verifyDigest(body, digest, `blob ${this.repository}@${digest}`);
+    return body;
   }
 }
 

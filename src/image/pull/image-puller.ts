@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import type { CriTsConfig } from '../../config/config.js';
+import type { ContainerdClient } from '../../containerd/client.js';
+import { abortIngest, type BlobSource, writeBlob } from '../../containerd/content-writer.js';
+import { CriError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { parseImageConfig } from '../image-config.js';
+import { ImageLabel, upsertImageRecord } from '../image-records.js';
+import { type Descriptor, hostPlatform, type ImageIndex, type ImageManifest, parseManifestDocument, selectPlatformManifest } from '../manifest.js';
+import { digestReference, formatImageReference, type ImageReference, parseImageReference, tagReference } from '../reference.js';
+import type { RegistryClient, RegistryCredentials } from '../registry/registry-client.js';
+import { chainIds, childLabels, GcLabel } from './gc-labels.js';
+import { PullProgress } from './pull-progress.js';
+import { type RegistrySource, registryBlobSource, resolveSource, type RootDescriptor } from './registry-source.js';
+import { unpackLayers } from './unpack.js';
+
+export interface PulledImage {
+  /** The config digest: the image ID kubelet uses. */
+  imageId: string;
+  /** The names recorded in containerd (tag, digest, ID). */
+  names: string[];
+}
+
+/** A lease outlives a crashed pull by this much, then containerd collects what it held. */
+const LEASE_EXPIRY_MS = 24 * 60 * 60 * 1000;
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+const LOCKED_RETRY_MS = 100;
+
+function bufferSource(bytes: Buffer): BlobSource {
+  return {
+    async open(offset) {
+      return [bytes.subarray(offset)];
+    },
+  };
+}
+
+/** Runs `work` over `items` with at most `limit` at a time. */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+/**
+ * Pulls images the way containerd's smart clients do: cri-ts speaks to the
+ * registry, writes every blob into containerd's content store under one lease
+ * (so garbage collection cannot take half a pull), unpacks the layers into
+ * the snapshotter, then records the image. Concurrent pulls of one reference
+ * share one download.
+ */
+export class ImagePuller {
+  private readonly inFlight = new Map<string, Promise<PulledImage>>();
+
+  constructor(
+    private readonly containerd: ContainerdClient,
+    private readonly config: CriTsConfig,
+    private readonly log: Logger,
+  ) {}
+
+  pull(ref: ImageReference, credentials: RegistryCredentials): Promise<PulledImage> {
+    const key = formatImageReference(ref);
+    const running = this.inFlight.get(key);
+    if (running) {
+      this.log.info({ image: key }, 'joining a pull already under way');
+      return running;
+    }
+    const pull = this.pullOnce(ref, credentials).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, pull);
+    return pull;
+  }
+
+  private async pullOnce(ref: ImageReference, credentials: RegistryCredentials): Promise<PulledImage> {
+    const name = formatImageReference(ref);
+    const log = this.log.child({ image: name });
+    const started = Date.now();
+    const source = await resolveSource(this.config.registry, ref, credentials, this.config.imagePullProgressTimeoutMs);
+    log.info({ digest: source.root.digest, from: source.client.host }, 'pulling image');
+    const { lease } = await this.containerd.leases.Create({
+      id: `cri-ts-pull-${randomBytes(8).toString('hex')}`,
+      labels: { [GcLabel.expire]: new Date(Date.now() + LEASE_EXPIRY_MS).toISOString() },
+    });
+    const leaseId = lease!.id;
+    const ingests: string[] = [];
+    try {
+      const result = await this.fetchAndStore(ref, source, leaseId, ingests, log);
+      log.info({ imageId: result.imageId, ms: Date.now() - started }, 'image pulled');
+      return result;
+    } catch (err) {
+      // Leave nothing half-made: unfinished ingests go now, and deleting the
+      // lease synchronously lets containerd collect what this pull committed.
+      for (const ref of ingests) await abortIngest(this.containerd, ref).catch(() => undefined);
+      throw err;
+    } finally {
+      await this.containerd.leases.Delete({ id: leaseId, sync: false }).catch((err: unknown) => log.warn({ lease: leaseId, err }, 'could not delete the pull lease; it expires by itself'));
+    }
+  }
+
+  private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, ingests: string[], log: Logger): Promise<PulledImage> {
+    const { client, root } = source;
+    const name = formatImageReference(ref);
+    const sourceLabel = { [GcLabel.distributionSource(ref.domain)]: ref.path };
+
+    const rootBytes = (await client.fetchManifest(root.digest)).body;
+    const rootDocument = parseManifestDocument(rootBytes, root.mediaType, name);
+    let manifest: ImageManifest;
+    let manifestBytes = rootBytes;
+    let manifestDescriptor: Descriptor = { mediaType: rootDocument.mediaType, digest: root.digest, size: rootBytes.length };
+    if (rootDocument.kind === 'index') {
+      manifestDescriptor = selectPlatformManifest(rootDocument, hostPlatform(), name);
+      manifestBytes = (await client.fetchManifest(manifestDescriptor.digest)).body;
+      const inner = parseManifestDocument(manifestBytes, manifestDescriptor.mediaType, `${name} (${manifestDescriptor.digest})`);
+      if (inner.kind !== 'manifest') throw new CriError('FailedPrecondition', `image ${name}: ${manifestDescriptor.digest} is an index inside an index`);
+      manifest = inner;
+    } else {
+      manifest = rootDocument;
+    }
+
+    const configBytes = await client.fetchSmallBlob(manifest.config.digest, MAX_CONFIG_BYTES);
+    const config = parseImageConfig(configBytes, `image ${name}: config ${manifest.config.digest}`);
+    if (config.diffIds.length !== manifest.layers.length) {
+      throw new CriError('FailedPrecondition', `image ${name}: its config lists ${config.diffIds.length} layers but its manifest ${manifest.layers.length}`);
+    }
+    const topChain = chainIds(config.diffIds).at(-1);
+    const snapshotter = this.config.containerd.snapshotter;
+
+    const progress = new PullProgress(log, manifest.layers.reduce((sum, l) => sum + l.size, 0));
+    await eachLimited(manifest.layers, this.config.maxConcurrentDownloads, async (layer) => {
+      const ingest = `cri-ts-layer-${layer.digest}`;
+      ingests.push(ingest);
+      const outcome = await this.writeBlobWaitingForLock(client, layer, registryBlobSource(client, layer.digest, layer.size), {
+        ref: ingest,
+        labels: sourceLabel,
+        lease,
+        onProgress: (done, total) => progress.update(layer.digest, done, total),
+      });
+      if (outcome === 'already-present') progress.present(layer.digest, layer.size);
+    });
+
+    await this.writeBlobWaitingForLock(client, manifest.config, bufferSource(configBytes), {
+      ref: `cri-ts-config-${manifest.config.digest}`,
+      labels: { ...sourceLabel, ...(topChain ? { [GcLabel.snapshotRef(snapshotter)]: topChain } : {}) },
+      lease,
+    });
+    await this.writeBlobWaitingForLock(client, manifestDescriptor, bufferSource(manifestBytes), {
+      ref: `cri-ts-manifest-${manifestDescriptor.digest}`,
+      labels: { ...sourceLabel, ...childLabels(manifest, []) },
+      lease,
+    });
+    if (rootDocument.kind === 'index') {
+      await this.writeBlobWaitingForLock(client, { mediaType: root.mediaType, digest: root.digest, size: rootBytes.length }, bufferSource(rootBytes), {
+        ref: `cri-ts-index-${root.digest}`,
+        labels: { ...sourceLabel, ...childLabels(rootDocument as ImageIndex, [manifestDescriptor]) },
+        lease,
+      });
+    }
+
+    await unpackLayers(this.containerd, { snapshotter, layers: manifest.layers, diffIds: config.diffIds, lease, log });
+
+    const imageId = manifest.config.digest;
+    const target: RootDescriptor = { digest: root.digest, mediaType: rootDocument.mediaType, size: rootBytes.length };
+    const labels: Record<string, string> = { [ImageLabel.managed]: ImageLabel.managedValue };
+    if (this.isSandboxImage(ref)) labels[ImageLabel.pinned] = ImageLabel.pinnedValue;
+    const names = [tagReference(ref), digestReference(ref, root.digest), imageId].filter((n): n is string => n !== undefined);
+    for (const recordName of names) await upsertImageRecord(this.containerd, recordName, target, labels);
+    return { imageId, names };
+  }
+
+  /**
+   * containerd lets one writer hold an ingest ref at a time; another pull
+   * sharing a layer waits for it, then finds the blob present.
+   */
+  private async writeBlobWaitingForLock(
+    client: RegistryClient,
+    blob: Descriptor,
+    source: BlobSource,
+    options: { ref: string; labels: Record<string, string>; lease: string; onProgress?: (done: number, total: number) => void },
+  ): Promise<'written' | 'already-present'> {
+    for (;;) {
+      try {
+        return await writeBlob(this.containerd, source, { ...options, digest: blob.digest, size: blob.size });
+      } catch (err) {
+        if (err instanceof CriError && err.kind === 'Unavailable' && /locked/i.test(err.message)) {
+          await new Promise((r) => setTimeout(r, LOCKED_RETRY_MS));
+          continue;
+        }
+        if (err instanceof CriError && err.kind === 'FailedPrecondition') {
+          throw new CriError('FailedPrecondition', `${client.host}: ${err.message}`, { cause: err });
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** The sandbox image is pinned: kubelet's image GC must never remove it. */
+  private isSandboxImage(ref: ImageReference): boolean {
+    try {
+      return formatImageReference(ref) === formatImageReference(parseImageReference(this.config.sandboxImage));
+    } catch {
+      return false;
+    }
+  }
+}

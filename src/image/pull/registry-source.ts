@@ -1,0 +1,101 @@
+import type { Readable } from 'node:stream';
+import type { RegistryConfig } from '../../config/config.js';
+import type { BlobSource } from '../../containerd/content-writer.js';
+import { CriError } from '../../errors.js';
+import { type ImageReference, formatImageReference } from '../reference.js';
+import { resolveRegistryEndpoints } from '../registry/hosts-config.js';
+import { HttpStallError } from '../registry/http.js';
+import { RegistryClient, type RegistryCredentials } from '../registry/registry-client.js';
+
+export interface RootDescriptor {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+/** Where a pull's bytes come from: the first endpoint that resolved the reference. */
+export interface RegistrySource {
+  client: RegistryClient;
+  root: RootDescriptor;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Resolves `ref` against its registry's endpoints in order (mirrors from
+ * hosts.toml or the mirrors table, then the registry itself), as containerd
+ * does: an endpoint that fails is passed over for the next. When all fail, the
+ * error that says most wins: wrong credentials, then unknown image, then the
+ * connection failures.
+ */
+export async function resolveSource(
+  config: RegistryConfig,
+  ref: ImageReference,
+  credentials: RegistryCredentials,
+  idleTimeoutMs: number,
+  signal?: AbortSignal,
+): Promise<RegistrySource> {
+  const endpoints = await resolveRegistryEndpoints(config, ref.domain);
+  const wanted = ref.digest ?? ref.tag ?? 'latest';
+  const failures: Array<{ host: string; err: unknown }> = [];
+  for (const endpoint of endpoints) {
+    const usable = ref.digest ? endpoint.capabilities.has('pull') : endpoint.capabilities.has('resolve');
+    if (!usable) continue;
+    const client = new RegistryClient(endpoint, ref.path, credentials, idleTimeoutMs, signal);
+    try {
+      const root = await client.resolve(wanted);
+      if (ref.digest && root.digest !== ref.digest) {
+        throw new CriError('FailedPrecondition', `${client.host} answered ${root.digest} for ${ref.digest}`);
+      }
+      return { client, root };
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      failures.push({ host: client.host, err });
+    }
+  }
+  const name = formatImageReference(ref);
+  if (failures.length === 0) throw new CriError('FailedPrecondition', `no registry endpoint for ${ref.domain} may resolve ${name}; check the hosts.toml capabilities`);
+  const detail = failures.map((f) => (describe(f.err).startsWith(f.host) ? describe(f.err) : `${f.host}: ${describe(f.err)}`)).join('; ');
+  const kinds = failures.map((f) => (f.err instanceof CriError ? f.err.kind : 'Unavailable'));
+  if (kinds.includes('Unauthenticated')) throw new CriError('Unauthenticated', `pulling ${name}: the registry refused the credentials (${detail})`);
+  if (kinds.every((k) => k === 'NotFound')) throw new CriError('NotFound', `pulling ${name}: no such repository or tag (${detail})`);
+  const invalid = failures.find((f) => f.err instanceof CriError && f.err.kind === 'InvalidArgument');
+  if (invalid) throw invalid.err;
+  throw new CriError('Unavailable', `pulling ${name}: no registry endpoint answered (${detail})`);
+}
+
+/** The blob's bytes from the registry, resuming with a Range request where one helps. */
+export function registryBlobSource(client: RegistryClient, digest: string, size: number): BlobSource {
+  return {
+    async open(offset: number): Promise<AsyncIterable<Uint8Array>> {
+      const response = await client.fetchBlob(digest, offset);
+      const skip = offset > 0 && response.status !== 206 ? offset : 0;
+      return guardedBody(response.body, client.host, digest, size, offset, skip);
+    },
+  };
+}
+
+/** Streams a blob body, turning a stall or a cut connection into a clear error. */
+async function* guardedBody(body: Readable, host: string, digest: string, size: number, start: number, skip: number): AsyncGenerator<Uint8Array> {
+  let received = start;
+  let toSkip = skip;
+  try {
+    for await (const chunk of body) {
+      let bytes = chunk as Buffer;
+      if (toSkip > 0) {
+        const dropped = Math.min(toSkip, bytes.length);
+        toSkip -= dropped;
+        bytes = bytes.subarray(dropped);
+        if (bytes.length === 0) continue;
+      }
+      received += bytes.length;
+      yield bytes;
+    }
+  } catch (err) {
+    const what = err instanceof HttpStallError ? describe(err) : `the connection failed (${describe(err)})`;
+    throw new CriError('Unavailable', `blob ${digest} from ${host}: ${what} after ${received} of ${size} bytes`, { cause: err });
+  }
+  if (received < size) throw new CriError('Unavailable', `blob ${digest} from ${host}: the connection closed after ${received} of ${size} bytes`);
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import type { ContainerdClient } from '../../containerd/client.js';
+import { CriError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { Descriptor } from '../manifest.js';
+import { chainIds, GcLabel } from './gc-labels.js';
+
+export interface UnpackRequest {
+  snapshotter: string;
+  layers: Descriptor[];
+  /** The config's rootfs.diff_ids: what each applied layer must hash to. */
+  diffIds: string[];
+  lease: string;
+  log: Logger;
+}
+
+function isKind(err: unknown, kind: string): boolean {
+  return err instanceof CriError && err.kind === kind;
+}
+
+/**
+ * Unpacks layers into committed snapshots named by chain ID, as containerd's
+ * unpacker does: each layer is applied by the diff service onto an active
+ * snapshot prepared on its parent, checked against its diff ID, and committed.
+ * Layers already unpacked (by an earlier pull of another image) are reused.
+ * Returns the top chain ID, the image's root filesystem.
+ */
+export async function unpackLayers(containerd: ContainerdClient, request: UnpackRequest): Promise<string> {
+  const { snapshotter, layers, diffIds, lease, log } = request;
+  if (layers.length !== diffIds.length) {
+    throw new CriError('FailedPrecondition', `image config lists ${diffIds.length} diff IDs for ${layers.length} layers`);
+  }
+  const chain = chainIds(diffIds);
+  for (const [i, layer] of layers.entries()) {
+    const chainId = chain[i]!;
+    const parent = i > 0 ? chain[i - 1]! : '';
+    if (await snapshotExists(containerd, snapshotter, chainId)) continue;
+    const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
+    const { mounts } = await containerd.snapshots.Prepare({ snapshotter, key, parent, labels: { 'containerd.io/snapshot.ref': chainId } }, { lease });
+    try {
+      const started = Date.now();
+      const { applied } = await containerd.diff.Apply(
+        { diff: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, annotations: layer.annotations ?? {} }, mounts },
+        { lease },
+      );
+      if (applied?.digest !== diffIds[i]) {
+        throw new CriError('FailedPrecondition', `layer ${layer.digest} unpacks to ${applied?.digest ?? 'nothing'}, but the image config expects ${diffIds[i]}`);
+      }
+      await containerd.snapshots.Commit({ snapshotter, name: chainId, key }, { lease });
+      log.debug({ layer: layer.digest, chainId, ms: Date.now() - started }, 'layer unpacked');
+    } catch (err) {
+      await containerd.snapshots.Remove({ snapshotter, key }).catch(() => undefined);
+      // Another pull committed the same chain meanwhile: theirs is as good as ours.
+      if (isKind(err, 'AlreadyExists')) continue;
+      throw err;
+    }
+    await containerd.content
+      .Update({ info: { digest: layer.digest, labels: { [GcLabel.uncompressed]: diffIds[i]! } }, updateMask: { paths: [`labels.${GcLabel.uncompressed}`] } })
+      .catch((err: unknown) => log.warn({ layer: layer.digest, err }, 'could not label a layer with its diff ID'));
+  }
+  return chain.at(-1) ?? '';
+}
+
+async function snapshotExists(containerd: ContainerdClient, snapshotter: string, key: string): Promise<boolean> {
+  try {
+    await containerd.snapshots.Stat({ snapshotter, key });
+    return true;
+  } catch (err) {
+    if (isKind(err, 'NotFound')) return false;
+    throw err;
+  }
+}
