@@ -37,7 +37,8 @@ export async function crictl(socket: string, args: string[], timeoutSeconds = 30
 }
 
 export async function crictlJson<T>(socket: string, args: string[]): Promise<T> {
-  const result = await crictl(socket, [...args, '-o', 'json']);
+  // Flags go before positional arguments, or crictl takes them for image names.
+  const result = await crictl(socket, [args[0] ?? '', '-o', 'json', ...args.slice(1)]);
   if (result.code !== 0) throw new Error(`crictl ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
 }

@@ -24,8 +24,12 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill(signal);
-  const result = await Promise.race([exited, sleep(graceMs).then(() => 'timeout' as const)]);
-  if (result !== 'timeout') return result;
+  // The grace timer is cancelled on exit, or it would hold the test process open.
+  const grace = new AbortController();
+  const timeout = sleep(graceMs, 'timeout' as const, { signal: grace.signal }).catch(() => 'exited' as const);
+  const result = await Promise.race([exited, timeout]);
+  grace.abort();
+  if (result !== 'timeout') return result as number | null;
   child.kill('SIGKILL');
   return exited;
 }

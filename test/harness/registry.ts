@@ -1,12 +1,12 @@
-import type { ChildProcess } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { request as httpRequestRaw, type IncomingHttpHeaders } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { spawnDaemon, stopProcess, waitFor } from './processes.js';
+import { spawnDaemon, waitFor } from './processes.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -111,6 +111,19 @@ async function v2Answers(url: string, authenticated: boolean): Promise<boolean> 
   }
 }
 
+/**
+ * SIGTERM, then SIGKILL after 5 s. Not stopProcess(): its grace timer is never cleared
+ * and would keep the test process alive for 10 s after the registry has gone.
+ */
+async function stopRegistry(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 async function startOnce(dir: string, logPath: string, htpasswdPath: string | undefined): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const configPath = join(dir, 'config.yml');
@@ -122,7 +135,7 @@ async function startOnce(dir: string, logPath: string, htpasswdPath: string | un
       return v2Answers(`http://127.0.0.1:${port}`, htpasswdPath !== undefined);
     }, 15_000);
   } catch (err) {
-    await stopProcess(child, 'SIGKILL');
+    await stopRegistry(child, 'SIGKILL');
     throw err;
   }
   return { child, port };
@@ -141,7 +154,7 @@ export async function startTestRegistry(dir: string, options: TestRegistryOption
     try {
       const { child, port } = await startOnce(dir, logPath, htpasswdPath);
       const host = `127.0.0.1:${port}`;
-      return { host, url: `http://${host}`, logPath, stop: async () => void (await stopProcess(child)) };
+      return { host, url: `http://${host}`, logPath, stop: () => stopRegistry(child) };
     } catch (err) {
       // Only a lost race for the port is worth another try.
       const log = await readFile(logPath, 'utf8').catch(() => '');

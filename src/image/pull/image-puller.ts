@@ -34,13 +34,27 @@ function bufferSource(bytes: Buffer): BlobSource {
   };
 }
 
-/** Runs `work` over `items` with at most `limit` at a time. */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+/**
+ * Runs `work` over `items`, at most `limit` at a time. The first failure stops
+ * new work and aborts `signal` for what runs; it is thrown once all have
+ * settled, so nothing is still writing when the caller cleans up.
+ */
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const abort = new AbortController();
   let next = 0;
+  let failure: { err: unknown } | undefined;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
+    while (next < items.length && !failure) {
+      try {
+        await work(items[next++]!, abort.signal);
+      } catch (err) {
+        failure ??= { err };
+        abort.abort();
+      }
+    }
   });
   await Promise.all(workers);
+  if (failure) throw failure.err;
 }
 
 /**
@@ -82,22 +96,24 @@ export class ImagePuller {
       labels: { [GcLabel.expire]: new Date(Date.now() + LEASE_EXPIRY_MS).toISOString() },
     });
     const leaseId = lease!.id;
-    const ingests: string[] = [];
+    let failed = false;
     try {
-      const result = await this.fetchAndStore(ref, source, leaseId, ingests, log);
+      const result = await this.fetchAndStore(ref, source, leaseId, log);
       log.info({ imageId: result.imageId, ms: Date.now() - started }, 'image pulled');
       return result;
     } catch (err) {
-      // Leave nothing half-made: unfinished ingests go now, and deleting the
-      // lease synchronously lets containerd collect what this pull committed.
-      for (const ref of ingests) await abortIngest(this.containerd, ref).catch(() => undefined);
+      // Leave nothing half-made: a failed write dropped its ingest, and the
+      // lease is deleted synchronously so containerd collects what this pull committed.
+      failed = true;
       throw err;
     } finally {
-      await this.containerd.leases.Delete({ id: leaseId, sync: false }).catch((err: unknown) => log.warn({ lease: leaseId, err }, 'could not delete the pull lease; it expires by itself'));
+      await this.containerd.leases
+        .Delete({ id: leaseId, sync: failed })
+        .catch((err: unknown) => log.warn({ lease: leaseId, err }, 'could not delete the pull lease; it expires by itself'));
     }
   }
 
-  private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, ingests: string[], log: Logger): Promise<PulledImage> {
+  private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, log: Logger): Promise<PulledImage> {
     const { client, root } = source;
     const name = formatImageReference(ref);
     const sourceLabel = { [GcLabel.distributionSource(ref.domain)]: ref.path };
@@ -126,13 +142,12 @@ export class ImagePuller {
     const snapshotter = this.config.containerd.snapshotter;
 
     const progress = new PullProgress(log, manifest.layers.reduce((sum, l) => sum + l.size, 0));
-    await eachLimited(manifest.layers, this.config.maxConcurrentDownloads, async (layer) => {
-      const ingest = `cri-ts-layer-${layer.digest}`;
-      ingests.push(ingest);
+    await eachLimited(manifest.layers, this.config.maxConcurrentDownloads, async (layer, signal) => {
       const outcome = await this.writeBlobWaitingForLock(client, layer, registryBlobSource(client, layer.digest, layer.size), {
-        ref: ingest,
+        ref: `cri-ts-layer-${layer.digest}`,
         labels: sourceLabel,
         lease,
+        signal,
         onProgress: (done, total) => progress.update(layer.digest, done, total),
       });
       if (outcome === 'already-present') progress.present(layer.digest, layer.size);
@@ -175,16 +190,19 @@ export class ImagePuller {
     client: RegistryClient,
     blob: Descriptor,
     source: BlobSource,
-    options: { ref: string; labels: Record<string, string>; lease: string; onProgress?: (done: number, total: number) => void },
+    options: { ref: string; labels: Record<string, string>; lease: string; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
   ): Promise<'written' | 'already-present'> {
     for (;;) {
       try {
         return await writeBlob(this.containerd, source, { ...options, digest: blob.digest, size: blob.size });
       } catch (err) {
-        if (err instanceof CriError && err.kind === 'Unavailable' && /locked/i.test(err.message)) {
+        const locked = err instanceof CriError && err.kind === 'Unavailable' && /locked/i.test(err.message);
+        if (locked && !options.signal?.aborted) {
           await new Promise((r) => setTimeout(r, LOCKED_RETRY_MS));
           continue;
         }
+        // Unless another pull holds it, the ingest is this pull's: drop its partial bytes.
+        if (!locked) await abortIngest(this.containerd, options.ref).catch(() => undefined);
         if (err instanceof CriError && err.kind === 'FailedPrecondition') {
           throw new CriError('FailedPrecondition', `${client.host}: ${err.message}`, { cause: err });
         }
