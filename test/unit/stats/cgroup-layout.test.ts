@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  CgroupLayout,
+  cgroupsPathToPath,
+  expandSlice,
+  expandSystemdCgroupsPath,
+  isSystemdCgroupsPath,
+  parseV1Mounts,
+} from '../../../src/stats/cgroup-layout.js';
+import { fakeMountinfo, writeCgroupFiles } from './fake-cgroups.js';
+
+describe('systemd cgroupsPath conversion', () => {
+  it('expands a kubelet pod slice and names the scope prefix-name', () => {
+    assert.equal(
+      expandSystemdCgroupsPath('kubepods-burstable-pod1.slice:cri-containerd:abc'),
+      '/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1.slice/cri-containerd-abc.scope',
+    );
+  });
+
+  it('defaults an empty slice to system.slice, keeps a .slice name as is, and maps -.slice to the root', () => {
+    assert.equal(expandSystemdCgroupsPath(':runc:abc'), '/system.slice/runc-abc.scope');
+    assert.equal(expandSystemdCgroupsPath('kubepods.slice:x:kubepods-pod2.slice'), '/kubepods.slice/kubepods-pod2.slice');
+    assert.equal(expandSlice('-.slice'), '/');
+  });
+
+  it('rejects slice names runc rejects', () => {
+    for (const bad of ['kubepods', '.slice', 'a--b.slice', '-a.slice', 'a/b.slice']) {
+      assert.throws(() => expandSlice(bad), /invalid systemd slice name/, bad);
+    }
+  });
+
+  it('tells the two forms apart and keeps cgroupfs paths inside the hierarchy', () => {
+    assert.equal(isSystemdCgroupsPath('kubepods.slice:cri-containerd:abc'), true);
+    assert.equal(isSystemdCgroupsPath('/kubepods/pod123/abc'), false);
+    assert.equal(cgroupsPathToPath('/kubepods/pod123/abc'), '/kubepods/pod123/abc');
+    assert.equal(cgroupsPathToPath('/kubepods/../../../etc'), '/etc');
+    assert.equal(cgroupsPathToPath('kubepods.slice:cri-containerd:abc'), '/kubepods.slice/cri-containerd-abc.scope');
+  });
+});
+
+describe('cgroup layout detection', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cri-ts-layout-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('detects v2 by the root cgroup.controllers and maps paths under the root', async () => {
+    const root = join(dir, 'v2');
+    await writeCgroupFiles(root, '', { 'cgroup.controllers': 'cpuset cpu io memory hugetlb pids rdma misc\n' });
+    const layout = await CgroupLayout.detect({ root, mountinfoPath: join(dir, 'missing') });
+    assert.equal(layout.version, 2);
+    assert.deepEqual(layout.dirsFor('kubepods-besteffort-pod9.slice:cri-containerd:c1'), {
+      version: 2,
+      unified: join(root, 'kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod9.slice/cri-containerd-c1.scope'),
+    });
+  });
+
+  it('detects v1 and maps each controller through its mount, preferring mounts under the root', async () => {
+    const root = join(dir, 'v1');
+    await writeCgroupFiles(root, 'memory', {});
+    const mountinfoPath = join(dir, 'mountinfo');
+    await writeFile(mountinfoPath, fakeMountinfo(root));
+    const layout = await CgroupLayout.detect({ root, mountinfoPath });
+    assert.equal(layout.version, 1);
+    assert.deepEqual(layout.dirsFor('/kubepods/pod123/abc'), {
+      version: 1,
+      dirs: {
+        cpu: join(root, 'cpu,cpuacct/kubepods/pod123/abc'),
+        cpuacct: join(root, 'cpu,cpuacct/kubepods/pod123/abc'),
+        memory: join(root, 'memory/kubepods/pod123/abc'),
+        pids: join(root, 'pids/kubepods/pod123/abc'),
+      },
+    });
+  });
+
+  it('parses mountinfo escapes and strips a non-root mount root', () => {
+    const mounts = parseV1Mounts(
+      '40 30 0:40 /docker/ctr /sys/fs/cgroup/my\\040memory rw - cgroup cgroup rw,memory\n' +
+        '41 30 0:41 / /sys/fs/cgroup/pids rw shared:3 - cgroup cgroup rw,pids\n',
+    );
+    assert.deepEqual(mounts.get('memory'), { root: '/docker/ctr', mountPoint: '/sys/fs/cgroup/my memory' });
+    const dirs = CgroupLayout.v1(mounts).dirsFor('/docker/ctr/kubepods/p1');
+    assert.deepEqual(dirs, {
+      version: 1,
+      dirs: { memory: '/sys/fs/cgroup/my memory/kubepods/p1', pids: '/sys/fs/cgroup/pids/docker/ctr/kubepods/p1' },
+    });
+  });
+});
