@@ -8,6 +8,12 @@ import { packageVersion } from './package-paths.js';
 import { ImageCatalog } from './image/image-catalog.js';
 import { ImagePuller } from './image/pull/image-puller.js';
 import { SnapshotterUsageMeter } from './image/snapshotter-usage.js';
+import { join } from 'node:path';
+import { PodNetworks } from './cni/pod-network.js';
+import { TaskEventMonitor } from './containerd/task-events.js';
+import type { PodRuntime } from './sandbox/pod-runtime.js';
+import { onSandboxTaskExit, reconcileSandboxStates, recoverSandboxes } from './sandbox/recover-sandboxes.js';
+import { SandboxStore } from './sandbox/sandbox-store.js';
 import type { ServerContext } from './server/context.js';
 import { startCriServer } from './server/cri-server.js';
 
@@ -46,6 +52,20 @@ async function connectContainerd(config: CriTsConfig, log: Logger): Promise<{ cl
   return { client, managed };
 }
 
+/** Rebuilds the pod index once containerd answers; pod calls wait for it. */
+async function recoverWhenContainerdAnswers(pods: PodRuntime): Promise<void> {
+  for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
+    try {
+      const counts = await recoverSandboxes(pods);
+      pods.log.info(counts, 'pod sandboxes recovered from containerd');
+      return;
+    } catch (err) {
+      pods.log.warn({ err, retryMs: delayMs }, 'could not recover pod sandboxes yet');
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
+
 export async function startDaemon(config: CriTsConfig, log: Logger): Promise<RunningDaemon> {
   await mkdir(config.root, { recursive: true, mode: 0o711 });
   await mkdir(config.state, { recursive: true, mode: 0o711 });
@@ -53,14 +73,43 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   log.info({ version: packageVersion, restrictOomScoreAdj }, 'starting cri-ts');
 
   const { client, managed } = await connectContainerd(config, log);
+  const images = new ImageCatalog(client, config.sandboxImage, log);
+  const puller = new ImagePuller(client, config, log);
+  const pods: PodRuntime = {
+    containerd: client,
+    config,
+    store: new SandboxStore(client),
+    networks: new PodNetworks({ config: config.cni, cacheDir: join(config.root, 'cni-cache'), log }),
+    images,
+    puller,
+    log,
+    restrictOomScoreAdj,
+    containers: { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined },
+  };
+  const recovered = recoverWhenContainerdAnswers(pods);
+  const events = new TaskEventMonitor(
+    client,
+    {
+      onExit: (exit) => {
+        onSandboxTaskExit(pods, exit.containerId, exit.processId);
+      },
+      onSubscribed: () => {
+        void recovered.then(() => reconcileSandboxStates(pods)).catch((err: unknown) => log.warn({ err }, 'reconciling pod states failed'));
+      },
+    },
+    log,
+  );
+  events.start();
   const ctx: ServerContext = {
     config,
     containerd: client,
     log,
     restrictOomScoreAdj,
     imageFsUsage: new SnapshotterUsageMeter(client, config.containerd.snapshotter),
-    images: new ImageCatalog(client, config.sandboxImage, log),
-    puller: new ImagePuller(client, config, log),
+    images,
+    puller,
+    pods,
+    recovered,
   };
   let server;
   try {
@@ -77,6 +126,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
       shuttingDown ??= (async () => {
         log.info('shutting down');
         await server.stop(SHUTDOWN_GRACE_MS);
+        events.stop();
         client.close();
         await managed?.stop();
         log.info('stopped');

@@ -4,6 +4,7 @@ import type { ImageCatalog } from '../image/image-catalog.js';
 import type { ImagePuller } from '../image/pull/image-puller.js';
 import type { SnapshotterUsageMeter } from '../image/snapshotter-usage.js';
 import type { Logger } from '../log.js';
+import type { PodRuntime } from '../sandbox/pod-runtime.js';
 
 /** What every RPC handler may use; built once by the daemon. */
 export interface ServerContext {
@@ -17,4 +18,8 @@ export interface ServerContext {
   /** The CRI view of containerd's image records. */
   readonly images: ImageCatalog;
   readonly puller: ImagePuller;
+  /** Pod sandboxes: their index, networks and lifecycle dependencies. */
+  readonly pods: PodRuntime;
+  /** Settles once the pod index was rebuilt from containerd; pod calls wait for it. */
+  readonly recovered: Promise<void>;
 }

@@ -1,0 +1,84 @@
+/** The parts of the OCI runtime spec (v1.0.2, as runc 1.1 reads it) that cri-ts writes. */
+export interface OciSpec {
+  ociVersion: string;
+  process?: OciProcess;
+  root?: { path: string; readonly?: boolean };
+  hostname?: string;
+  mounts?: OciMount[];
+  annotations?: Record<string, string>;
+  linux?: OciLinux;
+}
+
+export interface OciProcess {
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
+  user: { uid: number; gid: number; umask?: number; additionalGids?: number[] };
+  args: string[];
+  env?: string[];
+  cwd: string;
+  capabilities?: { bounding?: string[]; effective?: string[]; inheritable?: string[]; permitted?: string[]; ambient?: string[] };
+  rlimits?: Array<{ type: string; hard: number; soft: number }>;
+  noNewPrivileges?: boolean;
+  apparmorProfile?: string;
+  oomScoreAdj?: number;
+  selinuxLabel?: string;
+}
+
+export interface OciMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+}
+
+export type OciNamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
+
+export interface OciLinuxDevice {
+  type: string;
+  path: string;
+  major?: number;
+  minor?: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface OciDeviceRule {
+  allow: boolean;
+  type?: string;
+  major?: number;
+  minor?: number;
+  access?: string;
+}
+
+export interface OciResources {
+  devices?: OciDeviceRule[];
+  memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number; swappiness?: number; disableOOMKiller?: boolean };
+  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
+  pids?: { limit: number };
+  hugepageLimits?: Array<{ pageSize: string; limit: number }>;
+  unified?: Record<string, string>;
+}
+
+export interface OciSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  flags?: string[];
+  syscalls?: Array<{ names: string[]; action: string; errnoRet?: number; args?: Array<{ index: number; value: number; valueTwo?: number; op: string }> }>;
+}
+
+export interface OciLinux {
+  uidMappings?: Array<{ containerID: number; hostID: number; size: number }>;
+  gidMappings?: Array<{ containerID: number; hostID: number; size: number }>;
+  sysctl?: Record<string, string>;
+  resources?: OciResources;
+  cgroupsPath?: string;
+  namespaces?: Array<{ type: OciNamespaceType; path?: string }>;
+  devices?: OciLinuxDevice[];
+  seccomp?: OciSeccomp;
+  rootfsPropagation?: string;
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  mountLabel?: string;
+}

@@ -1,0 +1,111 @@
+import { CriError } from '../errors.js';
+import type { ContainerdClient } from './client.js';
+
+export interface TaskIo {
+  stdin?: string;
+  stdout?: string;
+  stderr?: string;
+  terminal?: boolean;
+}
+
+function isKind(err: unknown, kind: string): boolean {
+  return err instanceof CriError && err.kind === kind;
+}
+
+/** Creates and starts the task of container `id` on its snapshot's mounts; returns the pid. */
+export async function createAndStartTask(
+  containerd: ContainerdClient,
+  id: string,
+  snapshot: { snapshotter: string; key: string },
+  io: TaskIo,
+  options?: { type_url: string; value: Buffer },
+): Promise<number> {
+  const { mounts } = await containerd.snapshots.Mounts({ snapshotter: snapshot.snapshotter, key: snapshot.key });
+  await containerd.tasks.Create({
+    containerId: id,
+    rootfs: mounts,
+    stdin: io.stdin ?? '',
+    stdout: io.stdout ?? '',
+    stderr: io.stderr ?? '',
+    terminal: io.terminal ?? false,
+    ...(options ? { options } : {}),
+  });
+  try {
+    const { pid } = await containerd.tasks.Start({ containerId: id });
+    return pid;
+  } catch (err) {
+    await deleteTask(containerd, id).catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface TaskState {
+  status: 'running' | 'created' | 'stopped' | 'paused' | 'unknown';
+  pid: number;
+  exitStatus: number;
+  exitedAtNs: bigint;
+}
+
+/** The task's state, or undefined when the container has no task. */
+export async function getTask(containerd: ContainerdClient, id: string): Promise<TaskState | undefined> {
+  try {
+    const { process } = await containerd.tasks.Get({ containerId: id });
+    if (!process) return undefined;
+    const exitedAt = process.exitedAt;
+    return {
+      status: (process.status.toLowerCase() as TaskState['status']) ?? 'unknown',
+      pid: process.pid,
+      exitStatus: process.exitStatus,
+      exitedAtNs: exitedAt ? BigInt(exitedAt.seconds) * 1_000_000_000n + BigInt(exitedAt.nanos) : 0n,
+    };
+  } catch (err) {
+    if (isKind(err, 'NotFound')) return undefined;
+    throw err;
+  }
+}
+
+/** Sends `signal` to the task's init process (all its processes with `all`); a task already gone is fine. */
+export async function killTask(containerd: ContainerdClient, id: string, signal: number, all = false): Promise<void> {
+  try {
+    await containerd.tasks.Kill({ containerId: id, signal, all });
+  } catch (err) {
+    if (isKind(err, 'NotFound')) return;
+    // Killing a process that already exited is reported as "not found" or "process already finished".
+    if (isKind(err, 'FailedPrecondition') && /finished|not running|stopped/i.test((err as Error).message)) return;
+    throw err;
+  }
+}
+
+/** Waits for the task to exit; returns its exit status, or undefined on timeout. */
+export async function waitTask(containerd: ContainerdClient, id: string, timeoutMs: number): Promise<{ exitStatus: number; exitedAtNs: bigint } | undefined> {
+  try {
+    const { exitStatus, exitedAt } = await containerd.tasks.Wait({ containerId: id }, { timeoutMs });
+    return { exitStatus, exitedAtNs: exitedAt ? BigInt(exitedAt.seconds) * 1_000_000_000n + BigInt(exitedAt.nanos) : 0n };
+  } catch (err) {
+    if (isKind(err, 'DeadlineExceeded')) return undefined;
+    if (isKind(err, 'NotFound')) return { exitStatus: 0, exitedAtNs: 0n };
+    throw err;
+  }
+}
+
+/** Deletes an exited task (the shim reaps it); absent is fine. */
+export async function deleteTask(containerd: ContainerdClient, id: string): Promise<void> {
+  try {
+    await containerd.tasks.Delete({ containerId: id });
+  } catch (err) {
+    if (isKind(err, 'NotFound')) return;
+    throw err;
+  }
+}
+
+/** SIGKILL, wait for the exit, delete: the task is gone afterwards whatever state it was in. */
+export async function killAndDeleteTask(containerd: ContainerdClient, id: string, waitMs = 10_000): Promise<void> {
+  const task = await getTask(containerd, id);
+  if (!task) return;
+  if (task.status !== 'stopped') {
+    await killTask(containerd, id, 9, true);
+    const exited = await waitTask(containerd, id, waitMs);
+    if (!exited) throw new CriError('DeadlineExceeded', `task ${id} did not exit within ${waitMs} ms of SIGKILL`);
+  }
+  await deleteTask(containerd, id);
+}

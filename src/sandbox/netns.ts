@@ -1,0 +1,42 @@
+import { access } from 'node:fs/promises';
+import { execa } from 'execa';
+
+/** ip netns keeps its pinned namespaces here. */
+const NETNS_DIR = '/run/netns';
+
+export function netnsName(podId: string): string {
+  return `cri-ts-${podId.slice(0, 32)}`;
+}
+
+export function netnsPath(podId: string): string {
+  return `${NETNS_DIR}/${netnsName(podId)}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * A pod's network namespace, pinned by a bind mount so it outlives any
+ * process (CNI sets it up before the pause container starts). `ip netns`
+ * does the pinning and the mount propagation setup of /run/netns.
+ */
+export async function createNetns(podId: string): Promise<string> {
+  const path = netnsPath(podId);
+  if (!(await exists(path))) await execa('ip', ['netns', 'add', netnsName(podId)]);
+  // Loopback up, as pods expect 127.0.0.1 to work even without a CNI loopback plugin.
+  await execa('ip', ['netns', 'exec', netnsName(podId), 'ip', 'link', 'set', 'lo', 'up']);
+  return path;
+}
+
+/** Removes the pinned namespace; already gone is fine. */
+export async function removeNetns(path: string): Promise<void> {
+  if (!(await exists(path))) return;
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  await execa('ip', ['netns', 'delete', name]).catch(async (err: unknown) => {
+    if (await exists(path)) throw err;
+  });
+}

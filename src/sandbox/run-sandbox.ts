@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
+import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
+import { runtimeOptionsAny } from '../container/runtime-options.js';
+import { CriError, InvalidArgumentError } from '../errors.js';
+import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
+import { GcLabel, chainIds } from '../image/pull/gc-labels.js';
+import { UndoStack } from '../undo-stack.js';
+import { createNetns, removeNetns } from './netns.js';
+import type { PodRuntime } from './pod-runtime.js';
+import { Sandbox, type SandboxMetadata, sandboxNameKey } from './sandbox.js';
+import { mountShm, removeSandboxFiles, sandboxPaths, unmountShm, writeSandboxFiles } from './sandbox-files.js';
+import { ensureSandboxImage } from './sandbox-image.js';
+import { buildSandboxSpec, namespaceModes } from './sandbox-spec.js';
+import { CriTsLabel, encodeSandboxMetadata, SANDBOX_EXTENSION } from './sandbox-store.js';
+
+function requireField(value: string | undefined, field: string): void {
+  if (!value) throw new InvalidArgumentError(`${field} is empty; kubelet sets it from the pod (name, namespace and uid are required)`);
+}
+
+function isKind(err: unknown, kind: string): boolean {
+  return err instanceof CriError && err.kind === kind;
+}
+
+/** The runtime handler's name and settings, or InvalidArgument naming the configured ones. */
+export function resolveRuntimeHandler(pods: PodRuntime, requested: string): { name: string; handler: PodRuntime['config']['containerd']['runtimes'][string] } {
+  const name = requested || pods.config.containerd.defaultRuntimeName;
+  const handler = pods.config.containerd.runtimes[name];
+  if (!handler) {
+    const known = Object.keys(pods.config.containerd.runtimes).join(', ') || 'none';
+    throw new InvalidArgumentError(`runtime_handler "${name}" is not configured (configured: ${known}); add [containerd.runtimes.${name}] to the config`);
+  }
+  return { name, handler };
+}
+
+/**
+ * RunPodSandbox: the pod's files and shm, its network namespace set up by
+ * CNI, then the pause container and its task. Each step registers its undo,
+ * so a failure at any point leaves nothing behind.
+ */
+export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Output, runtimeHandler: string): Promise<string> {
+  const m = config.metadata;
+  requireField(m?.name, 'config.metadata.name');
+  requireField(m?.namespace, 'config.metadata.namespace');
+  requireField(m?.uid, 'config.metadata.uid');
+  const { name: handlerName, handler } = resolveRuntimeHandler(pods, runtimeHandler);
+  const runtimeOptions = runtimeOptionsAny(handlerName, handler);
+  const modes = namespaceModes(config);
+
+  const id = randomBytes(32).toString('hex');
+  const log = pods.log.child({ podId: id, pod: `${m!.namespace}/${m!.name}` });
+  const nameKey = sandboxNameKey(config);
+  pods.store.reserveName(nameKey, id);
+  const undo = new UndoStack();
+  undo.push('release the pod name', async () => pods.store.releaseName(nameKey, id));
+  const started = Date.now();
+  try {
+    const image = await ensureSandboxImage(pods);
+    const chainId = chainIds(image.config.diffIds).at(-1) ?? '';
+    const paths = sandboxPaths(pods.config.root, pods.config.state, id);
+    undo.push('remove the pod files', () => removeSandboxFiles(paths));
+    await writeSandboxFiles(paths, { hostname: config.hostname, hostNetwork: modes.hostNetwork, dns: config.dnsConfig });
+    if (!modes.hostIpc) {
+      undo.push('unmount the pod shm', () => unmountShm(paths.shm));
+      await mountShm(paths.shm);
+    }
+
+    let netnsPath = '';
+    let ips: string[] = [];
+    if (!modes.hostNetwork) {
+      undo.push('remove the network namespace', () => removeNetns(netnsPath));
+      netnsPath = await createNetns(id);
+      undo.push('tear down the pod network', () => pods.networks.tearDown(id, netnsPath));
+      const network = await pods.networks.setUp({
+        podId: id,
+        netnsPath,
+        podName: m!.name,
+        podNamespace: m!.namespace,
+        podUid: m!.uid,
+        portMappings: config.portMappings.map((p) => ({
+          hostPort: p.hostPort,
+          containerPort: p.containerPort,
+          protocol: p.protocol === 'UDP' ? 'udp' : p.protocol === 'SCTP' ? 'sctp' : 'tcp',
+          ...(p.hostIp ? { hostIP: p.hostIp } : {}),
+        })),
+        ...(config.dnsConfig ? { dns: { servers: config.dnsConfig.servers, searches: config.dnsConfig.searches, options: config.dnsConfig.options } } : {}),
+        ...(config.linux?.cgroupParent ? { cgroupPath: config.linux.cgroupParent } : {}),
+      });
+      ips = network.ips;
+      log.info({ ips }, 'pod network set up');
+    }
+
+    const spec = buildSandboxSpec({
+      id,
+      config,
+      image: image.config,
+      imageName: pods.config.sandboxImage,
+      netnsPath: modes.hostNetwork ? undefined : netnsPath,
+      shmPath: modes.hostIpc ? undefined : paths.shm,
+      cgroupDriver: pods.config.cgroupDriver,
+      restrictOomScoreAdj: pods.restrictOomScoreAdj,
+      enableUnprivilegedPorts: pods.config.enableUnprivilegedPorts,
+      enableUnprivilegedIcmp: pods.config.enableUnprivilegedIcmp,
+    });
+    const snapshotter = handler.snapshotter || pods.config.containerd.snapshotter;
+    const metadata: SandboxMetadata = {
+      version: 1,
+      id,
+      config,
+      runtimeHandler: handlerName,
+      createdAtNs: (BigInt(Date.now()) * 1_000_000n).toString(),
+      netnsPath,
+      hostNetwork: modes.hostNetwork,
+      ips,
+      cgroupsPath: spec.linux?.cgroupsPath ?? '',
+      imageId: image.id,
+      snapshotter,
+      complete: false,
+      stopped: false,
+    };
+
+    // The snapshot and the record are made under a short lease: garbage
+    // collection may run between the two, and the record is what keeps the snapshot.
+    const { lease } = await pods.containerd.leases.Create({ labels: { [GcLabel.expire]: new Date(Date.now() + 10 * 60_000).toISOString() } });
+    try {
+      undo.push('remove the pause snapshot', async () => {
+        await pods.containerd.snapshots.Remove({ snapshotter, key: id }).catch((err: unknown) => {
+          if (!isKind(err, 'NotFound')) throw err;
+        });
+      });
+      await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent: chainId, labels: { [CriTsLabel.sandboxId]: id } }, { lease: lease!.id });
+      undo.push('delete the pause container record', async () => {
+        await pods.containerd.containers.Delete({ id }).catch((err: unknown) => {
+          if (!isKind(err, 'NotFound')) throw err;
+        });
+      });
+      await pods.containerd.containers.Create(
+        {
+          container: {
+            id,
+            labels: { [CriTsLabel.kind]: CriTsLabel.sandboxKind, ...config.labels },
+            image: pods.config.sandboxImage,
+            runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+            spec: packJson(OCI_SPEC_TYPE_URL, spec),
+            snapshotter,
+            snapshotKey: id,
+            extensions: { [SANDBOX_EXTENSION]: encodeSandboxMetadata(metadata) },
+          },
+        },
+        { lease: lease!.id },
+      );
+    } finally {
+      await pods.containerd.leases.Delete({ id: lease!.id }).catch(() => undefined);
+    }
+
+    undo.push('kill the pause task', () => killAndDeleteTask(pods.containerd, id));
+    const pid = await createAndStartTask(pods.containerd, id, { snapshotter, key: id }, {}, runtimeOptions);
+    const sandbox = new Sandbox({ ...metadata, complete: true }, 'ready', pid);
+    await pods.store.persist(sandbox);
+    pods.store.add(sandbox);
+    log.info({ pid, ms: Date.now() - started }, 'pod sandbox running');
+    return id;
+  } catch (err) {
+    log.warn({ err }, 'pod sandbox failed to start; undoing what was done');
+    await undo.unwind(log);
+    throw err;
+  }
+}

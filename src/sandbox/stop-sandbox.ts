@@ -1,0 +1,30 @@
+import { killAndDeleteTask } from '../containerd/tasks.js';
+import { removeNetns } from './netns.js';
+import type { PodRuntime } from './pod-runtime.js';
+import type { Sandbox } from './sandbox.js';
+import { sandboxPaths, unmountShm } from './sandbox-files.js';
+
+/**
+ * StopPodSandbox's work on a pod already looked up and locked: its
+ * containers stopped, the pause task gone, CNI DEL, the netns and shm
+ * removed. Every step tolerates having been done before, so a stop that was
+ * interrupted, or a pod whose pause process died, stops cleanly.
+ */
+export async function stopSandbox(pods: PodRuntime, sandbox: Sandbox): Promise<void> {
+  const log = pods.log.child({ podId: sandbox.id });
+  const { metadata } = sandbox;
+  await pods.containers.stopContainersOf(sandbox.id);
+  await killAndDeleteTask(pods.containerd, sandbox.id);
+  sandbox.state = 'notready';
+  sandbox.pid = 0;
+  if (!metadata.stopped) {
+    if (!metadata.hostNetwork) {
+      await pods.networks.tearDown(sandbox.id, metadata.netnsPath);
+      await removeNetns(metadata.netnsPath);
+    }
+    await unmountShm(sandboxPaths(pods.config.root, pods.config.state, sandbox.id).shm);
+    sandbox.metadata = { ...metadata, stopped: true };
+    await pods.store.persist(sandbox);
+    log.info('pod sandbox stopped');
+  }
+}

@@ -1,0 +1,20 @@
+import type { PodSandbox } from '../../generated/cri/runtime/v1/PodSandbox.js';
+import type { Sandbox } from '../../sandbox/sandbox.js';
+
+export function criSandboxState(sandbox: Sandbox): 'SANDBOX_READY' | 'SANDBOX_NOTREADY' {
+  return sandbox.state === 'ready' ? 'SANDBOX_READY' : 'SANDBOX_NOTREADY';
+}
+
+/** A pod as ListPodSandbox returns it. */
+export function toPodSandbox(sandbox: Sandbox): PodSandbox {
+  const { config } = sandbox.metadata;
+  return {
+    id: sandbox.id,
+    metadata: config.metadata,
+    state: criSandboxState(sandbox),
+    createdAt: sandbox.metadata.createdAtNs,
+    labels: config.labels,
+    annotations: config.annotations,
+    runtimeHandler: sandbox.metadata.runtimeHandler,
+  };
+}
