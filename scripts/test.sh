@@ -24,6 +24,15 @@ count() { # FILE WORD: the number node's reporter printed for "ℹ WORD N"
 }
 
 run_node_tests unit dist/test/unit 0
+
+# Pod and container tests pull the offline image set (pause, busybox, ...) from
+# the local registry on 127.0.0.1:5000; it stays up for critest and is stopped
+# at the end if this run started it.
+registry_was_up=false
+curl -fsS -m 2 http://127.0.0.1:5000/v2/ >/dev/null 2>&1 && registry_was_up=true
+bash test/critest/build-images.sh >"$logs/build-images.log" 2>&1 || { cat "$logs/build-images.log"; status=1; }
+trap '$registry_was_up || bash test/critest/stop-registry.sh >/dev/null; rm -rf "$logs"' EXIT
+
 run_node_tests integration dist/test/integration 1
 
 echo "== critest"

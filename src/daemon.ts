@@ -11,10 +11,16 @@ import { SnapshotterUsageMeter } from './image/snapshotter-usage.js';
 import { join } from 'node:path';
 import { PodNetworks } from './cni/pod-network.js';
 import { TaskEventMonitor } from './containerd/task-events.js';
+import { onContainerOom, onContainerTaskExit } from './container/container-exit.js';
+import type { ContainerRuntime } from './container/container-runtime.js';
+import { ContainerStore } from './container/container-store.js';
+import { podContainerHooks } from './container/pod-containers.js';
+import { reconcileContainerStates, recoverContainers } from './container/recover-containers.js';
 import type { PodRuntime } from './sandbox/pod-runtime.js';
 import { onSandboxTaskExit, reconcileSandboxStates, recoverSandboxes } from './sandbox/recover-sandboxes.js';
 import { SandboxStore } from './sandbox/sandbox-store.js';
 import type { ServerContext } from './server/context.js';
+import { StatsContext } from './stats/stats-context.js';
 import { startCriServer } from './server/cri-server.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -52,12 +58,14 @@ async function connectContainerd(config: CriTsConfig, log: Logger): Promise<{ cl
   return { client, managed };
 }
 
-/** Rebuilds the pod index once containerd answers; pod calls wait for it. */
-async function recoverWhenContainerdAnswers(pods: PodRuntime): Promise<void> {
+/** Rebuilds the pod and container indexes once containerd answers; pod and container calls wait for it. */
+async function recoverWhenContainerdAnswers(pods: PodRuntime, containers: ContainerRuntime): Promise<void> {
   for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
     try {
-      const counts = await recoverSandboxes(pods);
-      pods.log.info(counts, 'pod sandboxes recovered from containerd');
+      // Containers first: cleaning up a half-created pod removes its containers through the index.
+      const containerCounts = await recoverContainers(containers);
+      const podCounts = await recoverSandboxes(pods);
+      pods.log.info({ pods: podCounts, containers: containerCounts }, 'state recovered from containerd');
       return;
     } catch (err) {
       pods.log.warn({ err, retryMs: delayMs }, 'could not recover pod sandboxes yet');
@@ -86,15 +94,20 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     restrictOomScoreAdj,
     containers: { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined },
   };
-  const recovered = recoverWhenContainerdAnswers(pods);
+  const containers: ContainerRuntime = { pods, store: new ContainerStore(client), log };
+  pods.containers = podContainerHooks(containers);
+  const recovered = recoverWhenContainerdAnswers(pods, containers);
   const events = new TaskEventMonitor(
     client,
     {
       onExit: (exit) => {
-        onSandboxTaskExit(pods, exit.containerId, exit.processId);
+        if (!onSandboxTaskExit(pods, exit.containerId, exit.processId)) onContainerTaskExit(containers, exit);
       },
+      onOom: (containerId) => onContainerOom(containers, containerId),
       onSubscribed: () => {
-        void recovered.then(() => reconcileSandboxStates(pods)).catch((err: unknown) => log.warn({ err }, 'reconciling pod states failed'));
+        void recovered
+          .then(() => Promise.all([reconcileSandboxStates(pods), reconcileContainerStates(containers)]))
+          .catch((err: unknown) => log.warn({ err }, 'reconciling pod and container states failed'));
       },
     },
     log,
@@ -109,6 +122,8 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     images,
     puller,
     pods,
+    containers,
+    stats: new StatsContext(client, config.statsCollectPeriodMs),
     recovered,
   };
   let server;

@@ -98,6 +98,7 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       netnsPath: modes.hostNetwork ? undefined : netnsPath,
       shmPath: modes.hostIpc ? undefined : paths.shm,
       cgroupDriver: pods.config.cgroupDriver,
+      containerdNamespace: pods.config.containerd.namespace,
       restrictOomScoreAdj: pods.restrictOomScoreAdj,
       enableUnprivilegedPorts: pods.config.enableUnprivilegedPorts,
       enableUnprivilegedIcmp: pods.config.enableUnprivilegedIcmp,

@@ -24,6 +24,7 @@ export interface SandboxSpecInput {
   /** The pod's shm tmpfs; undefined when the pod shares the host's IPC. */
   shmPath: string | undefined;
   cgroupDriver: CgroupDriver;
+  containerdNamespace: string;
   restrictOomScoreAdj: boolean;
   enableUnprivilegedPorts: boolean;
   enableUnprivilegedIcmp: boolean;
@@ -78,7 +79,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   }
   withSysctls(spec, { ...sysctls, ...(config.linux?.sysctls ?? {}) }, { network: modes.hostNetwork, ipc: modes.hostIpc });
 
-  withCgroupsPath(spec, cgroupsPath(config.linux?.cgroupParent ?? '', id, input.cgroupDriver));
+  withCgroupsPath(spec, cgroupsPath(config.linux?.cgroupParent ?? '', id, input.cgroupDriver, input.containerdNamespace));
   spec.linux!.resources = { ...spec.linux!.resources, cpu: { shares: SANDBOX_CPU_SHARES } };
   withOomScoreAdj(spec, SANDBOX_OOM_SCORE_ADJ, input.restrictOomScoreAdj);
 

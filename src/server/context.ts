@@ -4,7 +4,9 @@ import type { ImageCatalog } from '../image/image-catalog.js';
 import type { ImagePuller } from '../image/pull/image-puller.js';
 import type { SnapshotterUsageMeter } from '../image/snapshotter-usage.js';
 import type { Logger } from '../log.js';
+import type { ContainerRuntime } from '../container/container-runtime.js';
 import type { PodRuntime } from '../sandbox/pod-runtime.js';
+import type { StatsContext } from '../stats/stats-context.js';
 
 /** What every RPC handler may use; built once by the daemon. */
 export interface ServerContext {
@@ -20,6 +22,9 @@ export interface ServerContext {
   readonly puller: ImagePuller;
   /** Pod sandboxes: their index, networks and lifecycle dependencies. */
   readonly pods: PodRuntime;
+  /** App containers: their index and lifecycle dependencies. */
+  readonly containers: ContainerRuntime;
+  readonly stats: StatsContext;
   /** Settles once the pod index was rebuilt from containerd; pod calls wait for it. */
   readonly recovered: Promise<void>;
 }

@@ -1,4 +1,15 @@
 import type { RpcTable } from './register-service.js';
+import { containerStatus } from './runtime/container-status.js';
+import { createContainer } from './runtime/create-container.js';
+import { listContainers } from './runtime/list-containers.js';
+import { removeContainer } from './runtime/remove-container.js';
+import { reopenContainerLog } from './runtime/reopen-container-log.js';
+import { startContainer } from './runtime/start-container.js';
+import { stopContainer } from './runtime/stop-container.js';
+import { containerStats } from './runtime/container-stats.js';
+import { listContainerStats } from './runtime/list-container-stats.js';
+import { listPodSandboxStats } from './runtime/list-pod-sandbox-stats.js';
+import { podSandboxStats } from './runtime/pod-sandbox-stats.js';
 import { listPodSandbox } from './runtime/list-pod-sandbox.js';
 import { podSandboxStatus } from './runtime/pod-sandbox-status.js';
 import { removePodSandbox } from './runtime/remove-pod-sandbox.js';
@@ -19,5 +30,16 @@ export const runtimeServiceRpcs: RpcTable = {
     RemovePodSandbox: removePodSandbox,
     PodSandboxStatus: podSandboxStatus,
     ListPodSandbox: listPodSandbox,
+    CreateContainer: createContainer,
+    StartContainer: startContainer,
+    StopContainer: stopContainer,
+    RemoveContainer: removeContainer,
+    ContainerStatus: containerStatus,
+    ListContainers: listContainers,
+    ReopenContainerLog: reopenContainerLog,
+    ContainerStats: containerStats,
+    ListContainerStats: listContainerStats,
+    PodSandboxStats: podSandboxStats,
+    ListPodSandboxStats: listPodSandboxStats,
   },
 };

@@ -1,0 +1,66 @@
+import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
+import type { ContainerIo } from './io/container-io.js';
+
+export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+/** The user the container's process runs as, as resolved at creation. */
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+}
+
+/** What cri-ts keeps about a container in containerd (a container extension), so it survives restarts. */
+export interface ContainerMetadata {
+  version: 1;
+  id: string;
+  sandboxId: string;
+  config: ContainerConfig__Output;
+  /** The image's ID (config digest) and the name it was found by. */
+  imageId: string;
+  imageName: string;
+  /** The repo digest (name@sha256:...) when the image has one, else the ID. */
+  imageRef: string;
+  /** Full path of the CRI log: the pod's log directory joined with config.log_path; '' for none. */
+  logPath: string;
+  snapshotter: string;
+  /** Where runc put the container's cgroup: stats read it. */
+  cgroupsPath: string;
+  user: ResolvedUser;
+  /** The image's stop signal, used by StopContainer when the config gives none. */
+  stopSignal: string;
+  state: ContainerState;
+  createdAtNs: string;
+  startedAtNs: string;
+  finishedAtNs: string;
+  exitCode: number;
+  reason: string;
+  message: string;
+}
+
+/** A container as the in-memory index holds it. */
+export class Container {
+  pid = 0;
+  io: ContainerIo | undefined;
+  /** Set when containerd reported an OOM kill, so the exit reads OOMKilled. */
+  oomKilled = false;
+
+  constructor(public metadata: ContainerMetadata) {}
+
+  get id(): string {
+    return this.metadata.id;
+  }
+
+  get state(): ContainerState {
+    return this.metadata.state;
+  }
+
+  get nameKey(): string {
+    return containerNameKey(this.metadata.sandboxId, this.metadata.config);
+  }
+}
+
+/** Two containers in one pod may not share a name and attempt. */
+export function containerNameKey(sandboxId: string, config: ContainerConfig__Output): string {
+  return `${config.metadata?.name ?? ''}_${sandboxId}_${config.metadata?.attempt ?? 0}`;
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
+import { runtimeOptionsAny } from './runtime-options.js';
+import { CriError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
+import { chainIds, GcLabel } from '../image/pull/gc-labels.js';
+import { resolveRuntimeHandler } from '../sandbox/run-sandbox.js';
+import { sandboxPaths } from '../sandbox/sandbox-files.js';
+import { CriTsLabel } from '../sandbox/sandbox-store.js';
+import { UndoStack } from '../undo-stack.js';
+import { Container, type ContainerMetadata, containerNameKey } from './container.js';
+import type { ContainerRuntime } from './container-runtime.js';
+import { buildContainerSpec } from './container-spec.js';
+import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
+import { parseGroup, parsePasswd, resolveUser } from './image-user.js';
+import { readRootfsFile } from './rootfs-files.js';
+
+function isKind(err: unknown, kind: string): boolean {
+  return err instanceof CriError && err.kind === kind;
+}
+
+/**
+ * CreateContainer: a writable snapshot on the image, the user resolved
+ * against the image's /etc/passwd, the OCI spec, and the containerd record
+ * carrying cri-ts's metadata. Nothing runs yet.
+ */
+export async function createContainer(runtime: ContainerRuntime, podSandboxId: string, config: ContainerConfig__Output): Promise<string> {
+  const { pods } = runtime;
+  if (!config.metadata?.name) throw new InvalidArgumentError('config.metadata.name is empty; every container needs a name');
+  const imageText = config.image?.image ?? '';
+  if (imageText === '') throw new InvalidArgumentError('config.image.image is empty; name the image to run');
+  const sandbox = pods.store.get(podSandboxId);
+  if (sandbox.state !== 'ready') {
+    throw new FailedPreconditionError(`pod sandbox ${sandbox.id} is not ready, so no container can be created in it; run a new pod sandbox`);
+  }
+  const image = await pods.images.find(imageText);
+  if (!image) throw new NotFoundError(`image "${imageText}" not found; pull it first`);
+  const { name: handlerName, handler } = resolveRuntimeHandler(pods, sandbox.metadata.runtimeHandler);
+  const snapshotter = handler.snapshotter || pods.config.containerd.snapshotter;
+
+  const id = randomBytes(32).toString('hex');
+  const log = runtime.log.child({ containerId: id, podId: sandbox.id });
+  const nameKey = containerNameKey(sandbox.id, config);
+  runtime.store.reserveName(nameKey, id);
+  const undo = new UndoStack();
+  undo.push('release the container name', async () => runtime.store.releaseName(nameKey, id));
+  try {
+    const { lease } = await pods.containerd.leases.Create({ labels: { [GcLabel.expire]: new Date(Date.now() + 10 * 60_000).toISOString() } });
+    try {
+      undo.push('remove the container snapshot', async () => {
+        await pods.containerd.snapshots.Remove({ snapshotter, key: id }).catch((err: unknown) => {
+          if (!isKind(err, 'NotFound')) throw err;
+        });
+      });
+      const { mounts } = await pods.containerd.snapshots.Prepare(
+        { snapshotter, key: id, parent: chainIds(image.config.diffIds).at(-1) ?? '', labels: { [CriTsLabel.sandboxId]: sandbox.id } },
+        { lease: lease!.id },
+      );
+      const security = config.linux?.securityContext ?? null;
+      const [passwd, group] = await Promise.all([readRootfsFile(mounts, 'etc/passwd'), readRootfsFile(mounts, 'etc/group')]);
+      const user = resolveUser(
+        {
+          ...(security?.runAsUser ? { runAsUser: Number(security.runAsUser.value) } : {}),
+          ...(security?.runAsUsername ? { runAsUsername: security.runAsUsername } : {}),
+          ...(security?.runAsGroup ? { runAsGroup: Number(security.runAsGroup.value) } : {}),
+          imageUser: image.config.user,
+          supplementalGroups: (security?.supplementalGroups ?? []).map(Number),
+          strictGroups: security?.supplementalGroupsPolicy === 'Strict',
+        },
+        parsePasswd(passwd),
+        parseGroup(group),
+      );
+      const targetId = security?.namespaceOptions?.targetId ?? '';
+      const target = targetId ? runtime.store.find(targetId) : undefined;
+      const spec = await buildContainerSpec({
+        id,
+        config,
+        sandbox: sandbox.metadata,
+        sandboxPid: sandbox.pid,
+        sandboxFiles: sandboxPaths(pods.config.root, pods.config.state, sandbox.id),
+        image: image.config,
+        imageName: imageText,
+        user,
+        ...(target?.pid ? { targetPid: target.pid } : {}),
+        cgroupDriver: pods.config.cgroupDriver,
+        containerdNamespace: pods.config.containerd.namespace,
+        restrictOomScoreAdj: pods.restrictOomScoreAdj,
+      });
+      const now = (BigInt(Date.now()) * 1_000_000n).toString();
+      const metadata: ContainerMetadata = {
+        version: 1,
+        id,
+        sandboxId: sandbox.id,
+        config,
+        imageId: image.id,
+        imageName: image.repoTags[0] ?? imageText,
+        imageRef: image.repoDigests[0] ?? image.id,
+        logPath: config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '',
+        snapshotter,
+        cgroupsPath: spec.linux?.cgroupsPath ?? '',
+        user,
+        stopSignal: image.config.stopSignal,
+        state: 'created',
+        createdAtNs: now,
+        startedAtNs: '0',
+        finishedAtNs: '0',
+        exitCode: 0,
+        reason: '',
+        message: '',
+      };
+      const runtimeOptions = runtimeOptionsAny(handlerName, handler);
+      await pods.containerd.containers.Create(
+        {
+          container: {
+            id,
+            labels: { [CriTsLabel.kind]: CriTsLabel.containerKind, [CriTsLabel.sandboxId]: sandbox.id, ...config.labels },
+            image: image.repoTags[0] ?? image.id,
+            runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+            spec: packJson(OCI_SPEC_TYPE_URL, spec),
+            snapshotter,
+            snapshotKey: id,
+            extensions: { [CONTAINER_EXTENSION]: encodeContainerMetadata(metadata) },
+          },
+        },
+        { lease: lease!.id },
+      );
+      runtime.store.add(new Container(metadata));
+    } finally {
+      await pods.containerd.leases.Delete({ id: lease!.id }).catch(() => undefined);
+    }
+    log.info({ image: imageText, name: config.metadata.name }, 'container created');
+    return id;
+  } catch (err) {
+    await undo.unwind(log);
+    throw err;
+  }
+}

@@ -1,0 +1,68 @@
+import { getTask } from '../containerd/tasks.js';
+import { CriTsLabel } from '../sandbox/sandbox-store.js';
+import { Container } from './container.js';
+import { recordContainerExit } from './container-exit.js';
+import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
+import { CONTAINER_EXTENSION, decodeContainerMetadata } from './container-store.js';
+import { ContainerIo } from './io/container-io.js';
+
+/** Exit code for a container whose task vanished while cri-ts was away, as containerd's CRI reports it. */
+const UNKNOWN_EXIT_CODE = 255;
+
+/**
+ * Rebuilds the container index from containerd when cri-ts starts. A running
+ * container gets its FIFOs read again (so its log keeps being written); one
+ * that exited meanwhile gets its exit recorded from the task.
+ */
+export async function recoverContainers(runtime: ContainerRuntime): Promise<{ running: number; exited: number; created: number }> {
+  const { containerd } = runtime.pods;
+  const { containers } = await containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.containerKind}`] });
+  const counts = { running: 0, exited: 0, created: 0 };
+  for (const record of containers) {
+    const metadata = decodeContainerMetadata(record.extensions[CONTAINER_EXTENSION]);
+    if (!metadata) continue;
+    const container = new Container(metadata);
+    runtime.store.add(container);
+    const log = runtime.log.child({ containerId: container.id, podId: metadata.sandboxId });
+    if (metadata.state === 'created') counts.created++;
+    if (metadata.state !== 'running') {
+      if (metadata.state === 'exited') counts.exited++;
+      continue;
+    }
+    const task = await getTask(containerd, container.id);
+    if (task?.status === 'running') {
+      container.pid = task.pid;
+      container.io = await ContainerIo.reattach({
+        dir: containerIoDir(runtime, container.id),
+        stdin: metadata.config.stdin,
+        tty: metadata.config.tty,
+        logPath: metadata.logPath,
+        maxLineBytes: runtime.pods.config.maxContainerLogLineSize,
+        log,
+      });
+      counts.running++;
+      continue;
+    }
+    if (task) {
+      await recordContainerExit(runtime, container, task);
+    } else {
+      await recordContainerExit(runtime, container, { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: BigInt(Date.now()) * 1_000_000n });
+      container.metadata = { ...container.metadata, reason: 'Unknown', message: 'the container task was gone when cri-ts started' };
+      await runtime.store.persist(container).catch(() => undefined);
+    }
+    counts.exited++;
+  }
+  return counts;
+}
+
+/** After an event subscription (re)starts: exits it missed are read from containerd. */
+export async function reconcileContainerStates(runtime: ContainerRuntime): Promise<void> {
+  for (const container of runtime.store.list()) {
+    if (container.metadata.state !== 'running') continue;
+    const task = await getTask(runtime.pods.containerd, container.id).catch(() => undefined);
+    if (task && task.status === 'running') continue;
+    await runtime.store.lock.run(container.id, () =>
+      recordContainerExit(runtime, container, task ?? { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: BigInt(Date.now()) * 1_000_000n }),
+    );
+  }
+}

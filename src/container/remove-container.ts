@@ -1,0 +1,27 @@
+import { deleteTask } from '../containerd/tasks.js';
+import { CriError } from '../errors.js';
+import type { Container } from './container.js';
+import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
+import { ContainerIo } from './io/container-io.js';
+import { stopContainer } from './stop-container.js';
+
+function ignoreNotFound(err: unknown): void {
+  if (!(err instanceof CriError && err.kind === 'NotFound')) throw err;
+}
+
+/**
+ * RemoveContainer on a locked container: a running one is killed first,
+ * then its task, record, snapshot and FIFOs go. The log file stays: kubelet
+ * owns logs.
+ */
+export async function removeContainer(runtime: ContainerRuntime, container: Container): Promise<void> {
+  const { containerd } = runtime.pods;
+  await stopContainer(runtime, container, 0);
+  await container.io?.close();
+  await deleteTask(containerd, container.id).catch(ignoreNotFound);
+  await containerd.containers.Delete({ id: container.id }).catch(ignoreNotFound);
+  await containerd.snapshots.Remove({ snapshotter: container.metadata.snapshotter, key: container.id }).catch(ignoreNotFound);
+  await ContainerIo.remove(containerIoDir(runtime, container.id));
+  runtime.store.delete(container.id);
+  runtime.log.info({ containerId: container.id, podId: container.metadata.sandboxId }, 'container removed');
+}

@@ -1,0 +1,53 @@
+import { mkdir, stat } from 'node:fs/promises';
+import { InvalidArgumentError } from '../../errors.js';
+import type { Mount__Output } from '../../generated/cri/runtime/v1/Mount.js';
+import { setMount } from './default-spec.js';
+import type { OciMount, OciSpec } from './oci-types.js';
+
+const PROPAGATION: Record<string, string> = {
+  PROPAGATION_PRIVATE: 'rprivate',
+  PROPAGATION_HOST_TO_CONTAINER: 'rslave',
+  PROPAGATION_BIDIRECTIONAL: 'rshared',
+};
+
+/**
+ * A CRI mount as an OCI bind mount. A missing host path is created as a
+ * directory, as kubelet expects (its hostPath volumes rely on that).
+ */
+export async function toOciMount(mount: Mount__Output, index: number): Promise<OciMount> {
+  const field = `mounts[${index}]`;
+  if (!mount.containerPath.startsWith('/')) throw new InvalidArgumentError(`${field}.container_path "${mount.containerPath}" must be an absolute path`);
+  if (mount.image?.image) throw new InvalidArgumentError(`${field}.image: image volumes are not supported by cri-ts yet; use a host path`);
+  if (!mount.hostPath.startsWith('/')) throw new InvalidArgumentError(`${field}.host_path "${mount.hostPath}" must be an absolute path`);
+  const existing = await stat(mount.hostPath).catch(() => undefined);
+  if (!existing) await mkdir(mount.hostPath, { recursive: true, mode: 0o755 });
+  if (mount.recursiveReadOnly) {
+    if (!mount.readonly) throw new InvalidArgumentError(`${field}.recursive_read_only needs readonly to be true as well`);
+    if (mount.propagation !== 'PROPAGATION_PRIVATE') {
+      throw new InvalidArgumentError(`${field}.recursive_read_only needs propagation PROPAGATION_PRIVATE, not ${mount.propagation}`);
+    }
+  }
+  const options = ['rbind', PROPAGATION[mount.propagation] ?? 'rprivate', mount.readonly ? 'ro' : 'rw'];
+  if (mount.recursiveReadOnly) options.push('rro');
+  return { destination: mount.containerPath, type: 'bind', source: mount.hostPath, options };
+}
+
+/** Applies the CRI mounts; a mount over a default mount (say /dev/shm) replaces it. */
+export async function withCriMounts(spec: OciSpec, mounts: readonly Mount__Output[]): Promise<void> {
+  for (const [i, mount] of mounts.entries()) setMount(spec, await toOciMount(mount, i));
+}
+
+/** The pod's shared files, unless the container mounts its own at those paths. */
+export function withSandboxFiles(spec: OciSpec, files: { hosts: string; resolvConf: string; hostname: string; shm: string }, criMounts: readonly Mount__Output[], readonlyRootfs: boolean): void {
+  const taken = new Set(criMounts.map((m) => m.containerPath));
+  const mode = readonlyRootfs ? 'ro' : 'rw';
+  const binds: Array<[string, string, string[]]> = [
+    ['/etc/hosts', files.hosts, ['rbind', 'rprivate', mode]],
+    ['/etc/resolv.conf', files.resolvConf, ['rbind', 'rprivate', mode]],
+    ['/etc/hostname', files.hostname, ['rbind', 'rprivate', mode]],
+    ['/dev/shm', files.shm, ['rbind', 'rprivate', 'rw', 'nosuid', 'nodev', 'noexec']],
+  ];
+  for (const [destination, source, options] of binds) {
+    if (!taken.has(destination)) setMount(spec, { destination, type: 'bind', source, options });
+  }
+}

@@ -1,0 +1,63 @@
+import { createAndStartTask } from '../containerd/tasks.js';
+import { FailedPreconditionError } from '../errors.js';
+import { resolveRuntimeHandler } from '../sandbox/run-sandbox.js';
+import type { Container } from './container.js';
+import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
+import { ContainerIo } from './io/container-io.js';
+import { runtimeOptionsAny } from './runtime-options.js';
+
+/** What a failed start leaves in the status, as containerd's CRI reports it. */
+const START_ERROR_EXIT_CODE = 128;
+
+/** StartContainer on a locked, created container: its FIFOs and log, then the task. */
+export async function startContainer(runtime: ContainerRuntime, container: Container): Promise<void> {
+  const { metadata } = container;
+  if (metadata.state !== 'created') {
+    throw new FailedPreconditionError(`container ${container.id} is ${metadata.state.toUpperCase()}; only a CREATED container can be started`);
+  }
+  const sandbox = runtime.pods.store.find(metadata.sandboxId);
+  if (!sandbox || sandbox.state !== 'ready') {
+    throw new FailedPreconditionError(`pod sandbox ${metadata.sandboxId} of container ${container.id} is not ready; its containers cannot start`);
+  }
+  const log = runtime.log.child({ containerId: container.id, podId: metadata.sandboxId });
+  const { config } = metadata;
+  const io = await ContainerIo.create({
+    dir: containerIoDir(runtime, container.id),
+    stdin: config.stdin,
+    tty: config.tty,
+    logPath: metadata.logPath,
+    maxLineBytes: runtime.pods.config.maxContainerLogLineSize,
+    log,
+  });
+  try {
+    await io.start();
+    const { name, handler } = resolveRuntimeHandler(runtime.pods, sandbox.metadata.runtimeHandler);
+    const pid = await createAndStartTask(
+      runtime.pods.containerd,
+      container.id,
+      { snapshotter: metadata.snapshotter, key: container.id },
+      { stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: config.tty },
+      runtimeOptionsAny(name, handler),
+    );
+    io.taskStarted();
+    container.io = io;
+    container.pid = pid;
+    container.metadata = { ...metadata, state: 'running', startedAtNs: (BigInt(Date.now()) * 1_000_000n).toString() };
+    await runtime.store.persist(container);
+    log.info({ pid }, 'container started');
+  } catch (err) {
+    await io.close();
+    const now = (BigInt(Date.now()) * 1_000_000n).toString();
+    container.metadata = {
+      ...metadata,
+      state: 'exited',
+      startedAtNs: now,
+      finishedAtNs: now,
+      exitCode: START_ERROR_EXIT_CODE,
+      reason: 'StartError',
+      message: err instanceof Error ? err.message : String(err),
+    };
+    await runtime.store.persist(container).catch(() => undefined);
+    throw err;
+  }
+}

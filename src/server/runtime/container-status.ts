@@ -1,0 +1,27 @@
+import { InvalidArgumentError } from '../../errors.js';
+import type { ContainerStatusRequest__Output } from '../../generated/cri/runtime/v1/ContainerStatusRequest.js';
+import type { ContainerStatusResponse } from '../../generated/cri/runtime/v1/ContainerStatusResponse.js';
+import type { ServerContext } from '../context.js';
+import { toContainerStatus } from './container-view.js';
+
+/** Answered from the index; only `verbose` reads the spec back from containerd. */
+export async function containerStatus(ctx: ServerContext, request: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
+  await ctx.recovered;
+  if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
+  const container = ctx.containers.store.get(request.containerId);
+  const info: Record<string, string> = {};
+  if (request.verbose) {
+    const record = await ctx.containerd.containers.Get({ id: container.id }).catch(() => undefined);
+    const runtimeSpec = record?.container?.spec ? (JSON.parse(record.container.spec.value.toString('utf8')) as unknown) : undefined;
+    info.info = JSON.stringify({
+      sandboxID: container.metadata.sandboxId,
+      pid: container.pid,
+      snapshotKey: container.id,
+      snapshotter: container.metadata.snapshotter,
+      runtimeType: record?.container?.runtime?.name ?? '',
+      config: container.metadata.config,
+      runtimeSpec,
+    });
+  }
+  return { status: toContainerStatus(container), info };
+}

@@ -1,0 +1,88 @@
+import type { Container } from '../../container/container.js';
+import type { ContainerStats } from '../../generated/cri/runtime/v1/ContainerStats.js';
+import type { PodSandboxStats } from '../../generated/cri/runtime/v1/PodSandboxStats.js';
+import type { Sandbox } from '../../sandbox/sandbox.js';
+import { readCgroupStats } from '../../stats/cgroup-stats.js';
+import { readNetworkStats } from '../../stats/network-stats.js';
+import type { ServerContext } from '../context.js';
+
+const u64 = (value: number | bigint | undefined): { value: string } | null => (value === undefined ? null : { value: value.toString() });
+
+/** Cgroup figures (read now: a few small files) and the cached writable-layer figure of one container. */
+export async function containerStats(ctx: ServerContext, container: Container): Promise<ContainerStats> {
+  const { metadata } = container;
+  const stats: ContainerStats = {
+    attributes: { id: container.id, metadata: metadata.config.metadata, labels: metadata.config.labels, annotations: metadata.config.annotations },
+  };
+  if (metadata.state === 'running' && metadata.cgroupsPath) {
+    const cgroup = await readCgroupStats(await ctx.stats.layout(), metadata.cgroupsPath).catch(() => undefined);
+    if (cgroup) {
+      const timestamp = cgroup.timestampNs.toString();
+      const nanoCores = ctx.stats.cpuRate.update(container.id, cgroup.timestampNs, cgroup.cpu.usageCoreNanoSeconds);
+      stats.cpu = { timestamp, usageCoreNanoSeconds: u64(cgroup.cpu.usageCoreNanoSeconds), usageNanoCores: u64(nanoCores ?? 0n) };
+      const m = cgroup.memory;
+      stats.memory = {
+        timestamp,
+        workingSetBytes: u64(m.workingSetBytes),
+        availableBytes: u64(m.availableBytes),
+        usageBytes: u64(m.usageBytes),
+        rssBytes: u64(m.rssBytes),
+        pageFaults: u64(m.pageFaults),
+        majorPageFaults: u64(m.majorPageFaults),
+      };
+      stats.swap = { timestamp, swapUsageBytes: u64(m.swapUsageBytes ?? 0) };
+    }
+  }
+  const layer = await ctx.stats.writableLayers.get(metadata.snapshotter, container.id);
+  if (layer) {
+    const mountpoint = (await ctx.imageFsUsage.current().catch(() => undefined))?.mountpoint ?? '';
+    stats.writableLayer = { timestamp: layer.timestampNs.toString(), fsId: { mountpoint }, usedBytes: u64(layer.usedBytes), inodesUsed: u64(layer.inodesUsed) };
+  }
+  return stats;
+}
+
+/** A pod's cgroup (its parent, or the pause container's), its netns interfaces and its containers. */
+export async function podSandboxStats(ctx: ServerContext, sandbox: Sandbox): Promise<PodSandboxStats> {
+  const { config } = sandbox.metadata;
+  const stats: PodSandboxStats = {
+    attributes: { id: sandbox.id, metadata: config.metadata, labels: config.labels, annotations: config.annotations },
+    linux: { containers: await Promise.all(ctx.containers.store.ofSandbox(sandbox.id).map((c) => containerStats(ctx, c))) },
+  };
+  if (sandbox.state !== 'ready') return stats;
+  const podCgroup = config.linux?.cgroupParent || sandbox.metadata.cgroupsPath;
+  const cgroup = podCgroup ? await readCgroupStats(await ctx.stats.layout(), podCgroup).catch(() => undefined) : undefined;
+  if (cgroup) {
+    const timestamp = cgroup.timestampNs.toString();
+    const nanoCores = ctx.stats.cpuRate.update(`pod:${sandbox.id}`, cgroup.timestampNs, cgroup.cpu.usageCoreNanoSeconds);
+    stats.linux!.cpu = { timestamp, usageCoreNanoSeconds: u64(cgroup.cpu.usageCoreNanoSeconds), usageNanoCores: u64(nanoCores ?? 0n) };
+    const m = cgroup.memory;
+    stats.linux!.memory = {
+      timestamp,
+      workingSetBytes: u64(m.workingSetBytes),
+      availableBytes: u64(m.availableBytes),
+      usageBytes: u64(m.usageBytes),
+      rssBytes: u64(m.rssBytes),
+      pageFaults: u64(m.pageFaults),
+      majorPageFaults: u64(m.majorPageFaults),
+    };
+    stats.linux!.process = { timestamp, processCount: u64(cgroup.pids.current) };
+  }
+  if (sandbox.pid > 0 && !sandbox.metadata.hostNetwork) {
+    const network = await readNetworkStats(sandbox.pid).catch(() => undefined);
+    if (network) {
+      const toCri = (i: { name: string; rxBytes: number; rxErrors: number; txBytes: number; txErrors: number }) => ({
+        name: i.name,
+        rxBytes: u64(i.rxBytes),
+        rxErrors: u64(i.rxErrors),
+        txBytes: u64(i.txBytes),
+        txErrors: u64(i.txErrors),
+      });
+      stats.linux!.network = {
+        timestamp: network.timestampNs.toString(),
+        ...(network.defaultInterface ? { defaultInterface: toCri(network.defaultInterface) } : {}),
+        interfaces: network.interfaces.map(toCri),
+      };
+    }
+  }
+  return stats;
+}

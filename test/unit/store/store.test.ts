@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CriError } from '../../../src/errors.js';
+import { resolveIdPrefix } from '../../../src/store/id-index.js';
+import { KeyedLock } from '../../../src/store/keyed-lock.js';
+
+describe('ID prefixes', () => {
+  const ids = ['abc123', 'abd456', 'ffff'];
+  it('resolves full IDs and unique prefixes', () => {
+    assert.equal(resolveIdPrefix(ids, 'abc123', 'pod'), 'abc123');
+    assert.equal(resolveIdPrefix(ids, 'abc', 'pod'), 'abc123');
+    assert.equal(resolveIdPrefix(ids, 'f', 'pod'), 'ffff');
+  });
+  it('says NotFound for no match and InvalidArgument for an ambiguous prefix', () => {
+    assert.throws(() => resolveIdPrefix(ids, 'zz', 'pod sandbox'), (e: unknown) => e instanceof CriError && e.kind === 'NotFound' && e.message.includes('pod sandbox'));
+    assert.throws(() => resolveIdPrefix(ids, 'ab', 'pod'), (e: unknown) => e instanceof CriError && e.kind === 'InvalidArgument' && e.message.includes('ambiguous'));
+    assert.throws(() => resolveIdPrefix(ids, '', 'pod'), (e: unknown) => e instanceof CriError && e.kind === 'InvalidArgument');
+  });
+});
+
+describe('KeyedLock', () => {
+  it('serializes work on one key and lets other keys run alongside', async () => {
+    const lock = new KeyedLock();
+    const events: string[] = [];
+    const slow = (key: string, tag: string, ms: number) =>
+      lock.run(key, async () => {
+        events.push(`${tag} start`);
+        await new Promise((r) => setTimeout(r, ms));
+        events.push(`${tag} end`);
+      });
+    await Promise.all([slow('a', 'a1', 30), slow('a', 'a2', 1), slow('b', 'b1', 1)]);
+    assert.ok(events.indexOf('a1 end') < events.indexOf('a2 start'), 'a2 waits for a1');
+    assert.ok(events.indexOf('b1 end') < events.indexOf('a1 end'), 'b does not wait for a');
+  });
+  it('releases the key when the work throws', async () => {
+    const lock = new KeyedLock();
+    await assert.rejects(lock.run('k', async () => Promise.reject(new Error('boom'))));
+    assert.equal(await lock.run('k', async () => 'next'), 'next');
+  });
+});
