@@ -1,5 +1,6 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { ContainerIo } from './io/container-io.js';
+import type { OciProcess } from './spec/oci-types.js';
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
@@ -44,6 +45,8 @@ export class Container {
   io: ContainerIo | undefined;
   /** Set when containerd reported an OOM kill, so the exit reads OOMKilled. */
   oomKilled = false;
+  /** The OCI process spec, which execs inherit; read back from containerd when absent (after a restart). */
+  processSpec: OciProcess | undefined;
 
   constructor(public metadata: ContainerMetadata) {}
 

@@ -125,7 +125,9 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
         },
         { lease: lease!.id },
       );
-      runtime.store.add(new Container(metadata));
+      const container = new Container(metadata);
+      container.processSpec = spec.process;
+      runtime.store.add(container);
     } finally {
       await pods.containerd.leases.Delete({ id: lease!.id }).catch(() => undefined);
     }

@@ -10,6 +10,7 @@ import { containerStats } from './runtime/container-stats.js';
 import { listContainerStats } from './runtime/list-container-stats.js';
 import { listPodSandboxStats } from './runtime/list-pod-sandbox-stats.js';
 import { podSandboxStats } from './runtime/pod-sandbox-stats.js';
+import { execSync } from './runtime/exec-sync.js';
 import { listPodSandbox } from './runtime/list-pod-sandbox.js';
 import { podSandboxStatus } from './runtime/pod-sandbox-status.js';
 import { removePodSandbox } from './runtime/remove-pod-sandbox.js';
@@ -38,6 +39,7 @@ export const runtimeServiceRpcs: RpcTable = {
     ListContainers: listContainers,
     ReopenContainerLog: reopenContainerLog,
     ContainerStats: containerStats,
+    ExecSync: execSync,
     ListContainerStats: listContainerStats,
     PodSandboxStats: podSandboxStats,
     ListPodSandboxStats: listPodSandboxStats,

@@ -44,8 +44,8 @@ function runningInUserNamespace(): boolean {
 
 /** Major and minor of a dev_t, as glibc's gnu_dev_major/gnu_dev_minor split it. */
 export function splitDeviceNumber(rdev: bigint): { major: number; minor: number } {
-  const major = ((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn);
-  const minor = (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
+  const major = ((rdev & 0x00000000000fff00n) >> 8n) | ((rdev & 0xfffff00000000000n) >> 32n);
+  const minor = (rdev & 0x00000000000000ffn) | ((rdev & 0x00000ffffff00000n) >> 12n);
   return { major: Number(major), minor: Number(minor) };
 }
 

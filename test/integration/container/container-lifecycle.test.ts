@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { criClient, grpcCode } from '../../harness/cri-client.js';
+import { crictl, crictlJson } from '../../harness/crictl.js';
+import { BUSYBOX_IMAGE, OFFLINE_MIRRORS_TOML, PAUSE_IMAGE, requireOfflineRegistry, writeBridgeConflist } from '../../harness/offline-images.js';
+import { waitFor } from '../../harness/processes.js';
+import { startStack, type TestStack } from '../../harness/stack.js';
+
+interface Status {
+  status: { id: string; state: string; exitCode: number; reason: string; user: { linux: { uid: string; gid: string } }; logPath: string };
+  info: { pid: number };
+}
+
+const CRI_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) [PF] /;
+
+describe('containers through crictl on real containerd and runc', () => {
+  let stack: TestStack;
+  let podId: string;
+  let podConfigPath: string;
+  let logDir: string;
+  let n = 0;
+
+  async function create(command: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; logPath: string }> {
+    n++;
+    const path = join(stack.dir, `ctr-${n}.json`);
+    await writeFile(path, JSON.stringify({ metadata: { name: `c${n}` }, image: { image: BUSYBOX_IMAGE }, command, log_path: `c${n}.log`, linux: {}, ...extra }));
+    const result = await crictl(stack.criTs.socket, ['create', podId, path, podConfigPath]);
+    assert.equal(result.code, 0, result.stderr);
+    return { id: result.stdout.trim(), logPath: join(logDir, `c${n}.log`) };
+  }
+
+  async function run(command: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; logPath: string }> {
+    const c = await create(command, extra);
+    const start = await crictl(stack.criTs.socket, ['start', c.id]);
+    assert.equal(start.code, 0, start.stderr);
+    return c;
+  }
+
+  const status = (id: string) => crictlJson<Status>(stack.criTs.socket, ['inspect', id]);
+  const waitExited = (id: string, ms = 15_000) => waitFor(`container ${id} to exit`, async () => (await status(id)).status.state === 'CONTAINER_EXITED', ms);
+
+  before(async () => {
+    await requireOfflineRegistry();
+    stack = await startStack('containers', { topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`, extraToml: OFFLINE_MIRRORS_TOML });
+    await writeBridgeConflist(join(stack.dir, 'cni-conf'), { name: 'ctest', bridge: 'critsct0', subnet: '10.213.0.0/16', ipamDir: join(stack.dir, 'ipam') });
+    assert.equal((await crictl(stack.criTs.socket, ['pull', BUSYBOX_IMAGE], 120)).code, 0);
+    logDir = join(stack.dir, 'pod-logs');
+    podConfigPath = join(stack.dir, 'pod.json');
+    await writeFile(podConfigPath, JSON.stringify({ metadata: { name: 'ctr-pod', namespace: 'itest', uid: 'ctr-pod-uid' }, log_directory: logDir, linux: {} }));
+    const pod = await crictl(stack.criTs.socket, ['runp', podConfigPath], 60);
+    assert.equal(pod.code, 0, pod.stderr);
+    podId = pod.stdout.trim();
+  });
+
+  after(async () => {
+    if (podId) await crictl(stack.criTs.socket, ['rmp', '-f', podId]);
+    await stack?.stop();
+  });
+
+  it('runs a command, writes its output to the CRI log, and records a clean exit', async () => {
+    const c = await run(['sh', '-c', 'echo hello; echo oops >&2; printf "no newline"']);
+    await waitExited(c.id);
+    const s = await status(c.id);
+    assert.deepEqual([s.status.exitCode, s.status.reason], [0, 'Completed']);
+    const lines = (await readFile(c.logPath, 'utf8')).split('\n').filter(Boolean);
+    for (const line of lines) assert.match(line, CRI_LINE);
+    assert.deepEqual(lines.map((l) => l.replace(/^\S+ /, '')), ['stdout F hello', 'stderr F oops', 'stdout P no newline']);
+    const logs = await crictl(stack.criTs.socket, ['logs', c.id]);
+    assert.match(logs.stdout + logs.stderr, /hello/);
+  });
+
+  it('reports a failing command as Error with its exit code', async () => {
+    const c = await run(['sh', '-c', 'exit 7']);
+    await waitExited(c.id);
+    const s = await status(c.id);
+    assert.deepEqual([s.status.exitCode, s.status.reason], [7, 'Error']);
+  });
+
+  it('stops with the stop signal, and with SIGKILL when it is ignored', async () => {
+    const polite = await run(['sh', '-c', 'trap "exit 3" TERM; while true; do sleep 0.1; done']);
+    const stubborn = await run(['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await crictl(stack.criTs.socket, ['stop', '-t', '10', polite.id])).code, 0);
+    assert.equal((await status(polite.id)).status.exitCode, 3);
+    const started = Date.now();
+    assert.equal((await crictl(stack.criTs.socket, ['stop', '-t', '1', stubborn.id])).code, 0);
+    assert.ok(Date.now() - started < 8000);
+    assert.equal((await status(stubborn.id)).status.exitCode, 137);
+    assert.equal((await crictl(stack.criTs.socket, ['stop', stubborn.id])).code, 0, 'stopping again succeeds');
+  });
+
+  it('runs as the user the security context names, with its groups', async () => {
+    const c = await run(['sh', '-c', 'id -u; id -g; sleep 30'], { linux: { security_context: { run_as_user: { value: 1000 }, run_as_group: { value: 2000 }, supplemental_groups: [3000] } } });
+    await waitFor('output', async () => (await readFile(c.logPath, 'utf8').catch(() => '')).split('\n').length > 2);
+    const out = (await readFile(c.logPath, 'utf8')).split('\n').filter(Boolean).map((l) => l.split(' ').pop());
+    assert.deepEqual(out, ['1000', '2000']);
+    const s = await status(c.id);
+    assert.deepEqual([s.status.user.linux.uid, s.status.user.linux.gid], ['1000', '2000']);
+    assert.equal((await crictl(stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+  });
+
+  it('removes a running container with everything it had', async () => {
+    const c = await run(['sleep', '300']);
+    const pid = (await status(c.id)).info.pid;
+    assert.ok(pid > 0);
+    assert.equal((await crictl(stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+    assert.throws(() => process.kill(pid, 0), 'the process is gone');
+    const { containers } = await stack.client.containers.List({ filters: [] });
+    assert.equal(containers.some((r) => r.id === c.id), false);
+    const snapshots: string[] = [];
+    for await (const page of stack.client.listSnapshots({ snapshotter: 'overlayfs' })) snapshots.push(...page.info.map((i) => i.name));
+    assert.equal(snapshots.includes(c.id), false);
+    assert.equal((await crictl(stack.criTs.socket, ['ps', '-a', '-q'])).stdout.includes(c.id), false);
+  });
+
+  it('marks a container killed by the OOM killer as OOMKilled', async () => {
+    const c = await run(['sh', '-c', 'x=aaaaaaaa; while true; do x=$x$x; done'], { linux: { resources: { memory_limit_in_bytes: 32 * 1024 * 1024 } } });
+    await waitExited(c.id, 30_000);
+    const s = await status(c.id);
+    assert.equal(s.status.reason, 'OOMKilled');
+    assert.equal(s.status.exitCode, 137);
+  });
+
+  it('reopens the log after rotation without losing lines', async () => {
+    const c = await run(['sh', '-c', 'i=0; while [ $i -lt 40 ]; do echo line$i; i=$((i+1)); sleep 0.05; done']);
+    await new Promise((r) => setTimeout(r, 700));
+    await rename(c.logPath, `${c.logPath}.1`);
+    const cri = criClient(stack.criTs.socket);
+    try {
+      await cri.runtime.ReopenContainerLog({ containerId: c.id });
+    } finally {
+      cri.close();
+    }
+    await waitExited(c.id);
+    const text = (await readFile(`${c.logPath}.1`, 'utf8')) + (await readFile(c.logPath, 'utf8'));
+    const numbers = text.split('\n').filter(Boolean).map((l) => l.split(' ').pop());
+    assert.deepEqual(numbers, Array.from({ length: 40 }, (_, i) => `line${i}`));
+    assert.ok((await readFile(c.logPath, 'utf8')).length > 0, 'the new file got lines');
+  });
+
+  it('keeps running containers and their logs across a cri-ts restart, and notices their exit afterwards', async () => {
+    const c = await run(['sh', '-c', 'echo before; sleep 3; echo after; exit 5']);
+    await waitFor('first line', async () => (await readFile(c.logPath, 'utf8').catch(() => '')).includes('before'));
+    await stack.criTs.stop();
+    await stack.criTs.start();
+    assert.equal((await status(c.id)).status.state, 'CONTAINER_RUNNING');
+    await waitExited(c.id);
+    assert.equal((await status(c.id)).status.exitCode, 5);
+    assert.match(await readFile(c.logPath, 'utf8'), /stdout F after/);
+  });
+
+  it('answers bad input with the right status and a message naming the field', async () => {
+    const cri = criClient(stack.criTs.socket);
+    try {
+      await assert.rejects(cri.runtime.StartContainer({ containerId: 'f'.repeat(64) }), (e: unknown) => grpcCode(e) === 'NOT_FOUND');
+      await assert.rejects(cri.runtime.CreateContainer({ podSandboxId: podId, config: { metadata: { name: 'x' }, image: { image: '' } } }), (e: unknown) => grpcCode(e) === 'INVALID_ARGUMENT' && String(e).includes('config.image.image'));
+      await assert.rejects(
+        cri.runtime.CreateContainer({ podSandboxId: podId, config: { metadata: { name: 'x' }, image: { image: 'no.such/image:1' } } }),
+        (e: unknown) => grpcCode(e) === 'NOT_FOUND' && String(e).includes('no.such/image'),
+      );
+      const created = await create(['true']);
+      await cri.runtime.StartContainer({ containerId: created.id });
+      await waitExited(created.id);
+      await assert.rejects(cri.runtime.StartContainer({ containerId: created.id }), (e: unknown) => grpcCode(e) === 'FAILED_PRECONDITION');
+      await cri.runtime.RemoveContainer({ containerId: created.id });
+      await cri.runtime.RemoveContainer({ containerId: created.id });
+      await cri.runtime.StopContainer({ containerId: created.id, timeout: 0 });
+    } finally {
+      cri.close();
+    }
+  });
+
+  it('reports CPU and memory stats of a running container', async () => {
+    const c = await run(['sh', '-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30']);
+    await new Promise((r) => setTimeout(r, 500));
+    const stats = await crictlJson<{ stats: Array<{ attributes: { id: string }; cpu: { usageCoreNanoSeconds: { value: string } }; memory: { workingSetBytes: { value: string } } }> }>(
+      stack.criTs.socket,
+      ['stats', '--id', c.id],
+    );
+    const mine = stats.stats.find((s) => s.attributes.id === c.id);
+    assert.ok(Number(mine?.cpu.usageCoreNanoSeconds.value) > 0);
+    assert.ok(Number(mine?.memory.workingSetBytes.value) > 0);
+    assert.equal((await crictl(stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+  });
+});
