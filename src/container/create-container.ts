@@ -30,6 +30,10 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
   if (!config.metadata?.name) throw new InvalidArgumentError('config.metadata.name is empty; every container needs a name');
   const imageText = config.image?.image ?? '';
   if (imageText === '') throw new InvalidArgumentError('config.image.image is empty; name the image to run');
+  const requestedSecurity = config.linux?.securityContext;
+  if (requestedSecurity?.runAsGroup && !requestedSecurity.runAsUser && !requestedSecurity.runAsUsername) {
+    throw new InvalidArgumentError('linux.security_context.run_as_group needs run_as_user or run_as_username as well');
+  }
   const sandbox = pods.store.get(podSandboxId);
   if (sandbox.state !== 'ready') {
     throw new FailedPreconditionError(`pod sandbox ${sandbox.id} is not ready, so no container can be created in it; run a new pod sandbox`);

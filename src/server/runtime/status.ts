@@ -1,4 +1,5 @@
 import { loadNetworkConfigs } from '../../cni/network-config.js';
+import { supportsRecursiveReadOnly } from '../../host/runtime-features.js';
 import { errorMessage } from '../../errors.js';
 import type { RuntimeCondition } from '../../generated/cri/runtime/v1/RuntimeCondition.js';
 import type { StatusRequest__Output } from '../../generated/cri/runtime/v1/StatusRequest.js';
@@ -45,13 +46,17 @@ async function networkCondition(ctx: ServerContext): Promise<{ condition: Runtim
 export async function status(ctx: ServerContext, request: StatusRequest__Output): Promise<StatusResponse> {
   const [runtime, network] = await Promise.all([runtimeCondition(ctx), networkCondition(ctx)]);
   const handlerNames = [...new Set(['', ...Object.keys(ctx.config.containerd.runtimes)])];
+  const handlerFeatures = await Promise.all(
+    handlerNames.map(async (name) => {
+      const handler = ctx.config.containerd.runtimes[name || ctx.config.containerd.defaultRuntimeName];
+      const binary = typeof handler?.options.BinaryName === 'string' ? handler.options.BinaryName : 'runc';
+      return { name, features: { recursiveReadOnlyMounts: await supportsRecursiveReadOnly(binary), userNamespaces: false } };
+    }),
+  );
   const response: StatusResponse = {
     status: { conditions: [runtime, network.condition] },
-    runtimeHandlers: handlerNames.map((name) => ({
-      name,
-      features: { recursiveReadOnlyMounts: false, userNamespaces: false },
-    })),
-    features: { supplementalGroupsPolicy: false },
+    runtimeHandlers: handlerFeatures,
+    features: { supplementalGroupsPolicy: true },
     info: {},
   };
   if (request.verbose) {
