@@ -13,6 +13,7 @@ import { PodNetworks } from './cni/pod-network.js';
 import { TaskEventMonitor } from './containerd/task-events.js';
 import { onContainerOom, onContainerTaskExit } from './container/container-exit.js';
 import type { ContainerRuntime } from './container/container-runtime.js';
+import { ContainerEvents } from './container/container-events.js';
 import { ContainerStore } from './container/container-store.js';
 import { podContainerHooks } from './container/pod-containers.js';
 import { reconcileContainerStates, recoverContainers } from './container/recover-containers.js';
@@ -21,6 +22,10 @@ import { onSandboxTaskExit, reconcileSandboxStates, recoverSandboxes } from './s
 import { SandboxStore } from './sandbox/sandbox-store.js';
 import type { ServerContext } from './server/context.js';
 import { StatsContext } from './stats/stats-context.js';
+import { containerRemoteCommandRunner } from './container/exec/remote-command-runner.js';
+import { podPortForwarder } from './sandbox/port-forward.js';
+import { StreamingRequestCache } from './streaming/request-cache.js';
+import { startStreamingServer } from './streaming/server.js';
 import { startCriServer } from './server/cri-server.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -94,7 +99,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     restrictOomScoreAdj,
     containers: { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined },
   };
-  const containers: ContainerRuntime = { pods, store: new ContainerStore(client), log };
+  const containers: ContainerRuntime = { pods, store: new ContainerStore(client), log, events: new ContainerEvents() };
   pods.containers = podContainerHooks(containers);
   const recovered = recoverWhenContainerdAnswers(pods, containers);
   const events = new TaskEventMonitor(
@@ -113,6 +118,17 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     log,
   );
   events.start();
+  const streamingCache = new StreamingRequestCache();
+  const streamingServer = await startStreamingServer({
+    address: config.streamServerAddress,
+    port: config.streamServerPort,
+    runner: containerRemoteCommandRunner(containers),
+    forwarder: podPortForwarder(pods),
+    cache: streamingCache,
+    log,
+    idleTimeoutMs: config.streamIdleTimeoutMs,
+  });
+  log.info({ url: streamingServer.baseUrl }, 'streaming server listening');
   const ctx: ServerContext = {
     config,
     containerd: client,
@@ -124,12 +140,15 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     pods,
     containers,
     stats: new StatsContext(client, config.statsCollectPeriodMs),
+    streaming: { requestUrl: (request) => streamingServer.urlFor(request.kind, streamingCache.insert(request)) },
     recovered,
   };
   let server;
   try {
     server = await startCriServer(ctx);
   } catch (err) {
+    await streamingServer.close();
+    events.stop();
     await managed?.stop();
     client.close();
     throw err;
@@ -141,6 +160,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
       shuttingDown ??= (async () => {
         log.info('shutting down');
         await server.stop(SHUTDOWN_GRACE_MS);
+        await streamingServer.close();
         events.stop();
         client.close();
         await managed?.stop();

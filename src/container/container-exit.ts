@@ -25,6 +25,8 @@ export async function recordContainerExit(runtime: ContainerRuntime, container: 
     reason,
   };
   container.pid = 0;
+  container.notifyExit();
+  runtime.events.publish('stopped', container);
   await runtime.store.persist(container).catch((err: unknown) => runtime.log.error({ containerId: container.id, err }, 'could not record the exit in containerd'));
   runtime.log.info({ containerId: container.id, podId: container.metadata.sandboxId, exitCode: exit.exitStatus, reason }, 'container exited');
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { PodRuntime } from '../sandbox/pod-runtime.js';
+import type { ContainerEvents } from './container-events.js';
 import type { ContainerStore } from './container-store.js';
 
 /** Everything the container lifecycle needs; the pod side comes along for sandbox and image lookups. */
@@ -7,6 +8,7 @@ export interface ContainerRuntime {
   readonly pods: PodRuntime;
   readonly store: ContainerStore;
   readonly log: Logger;
+  readonly events: ContainerEvents;
 }
 
 export function containerIoDir(runtime: ContainerRuntime, id: string): string {

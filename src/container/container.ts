@@ -48,7 +48,20 @@ export class Container {
   /** The OCI process spec, which execs inherit; read back from containerd when absent (after a restart). */
   processSpec: OciProcess | undefined;
 
+  private readonly exitListeners = new Set<() => void>();
+
   constructor(public metadata: ContainerMetadata) {}
+
+  /** Calls `listener` once the container's exit is recorded; returns an unsubscribe. */
+  onExit(listener: () => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  notifyExit(): void {
+    for (const listener of this.exitListeners) listener();
+    this.exitListeners.clear();
+  }
 
   get id(): string {
     return this.metadata.id;

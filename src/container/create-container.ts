@@ -132,6 +132,7 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       const container = new Container(metadata);
       container.processSpec = spec.process;
       runtime.store.add(container);
+      runtime.events.publish('created', container);
     } finally {
       await pods.containerd.leases.Delete({ id: lease!.id }).catch(() => undefined);
     }

@@ -23,5 +23,6 @@ export async function removeContainer(runtime: ContainerRuntime, container: Cont
   await containerd.snapshots.Remove({ snapshotter: container.metadata.snapshotter, key: container.id }).catch(ignoreNotFound);
   await ContainerIo.remove(containerIoDir(runtime, container.id));
   runtime.store.delete(container.id);
+  runtime.events.publish('deleted', container);
   runtime.log.info({ containerId: container.id, podId: container.metadata.sandboxId }, 'container removed');
 }

@@ -44,6 +44,7 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
     container.pid = pid;
     container.metadata = { ...metadata, state: 'running', startedAtNs: (BigInt(Date.now()) * 1_000_000n).toString() };
     await runtime.store.persist(container);
+    runtime.events.publish('started', container);
     log.info({ pid }, 'container started');
   } catch (err) {
     await io.close();

@@ -1,8 +1,6 @@
 import type { ContainerdClient } from '../containerd/client.js';
-import { AlreadyExistsError } from '../errors.js';
-import { resolveIdPrefix } from '../store/id-index.js';
-import { KeyedLock } from '../store/keyed-lock.js';
-import { Sandbox, type SandboxMetadata } from './sandbox.js';
+import { ObjectIndex } from '../store/object-index.js';
+import type { Sandbox, SandboxMetadata } from './sandbox.js';
 
 /** Labels and the extension under which cri-ts records its objects in containerd. */
 export const CriTsLabel = {
@@ -27,56 +25,11 @@ export function decodeSandboxMetadata(any: { type_url: string; value: Buffer } |
 
 /**
  * The in-memory index of pods: reads answer from here; containerd holds the
- * record (container extension) that rebuilds it after a restart. Work on one
- * pod is serialized through `lock`.
+ * record (container extension) that rebuilds it after a restart.
  */
-export class SandboxStore {
-  readonly lock = new KeyedLock();
-  private readonly byId = new Map<string, Sandbox>();
-  /** Names taken by pods being created or present, so two RunPodSandbox calls cannot both win. */
-  private readonly names = new Map<string, string>();
-
-  constructor(private readonly containerd: ContainerdClient) {}
-
-  reserveName(nameKey: string, id: string): void {
-    const holder = this.names.get(nameKey);
-    if (holder !== undefined && holder !== id) {
-      throw new AlreadyExistsError(`a pod sandbox named ${nameKey} already exists (${holder}); remove it first or raise metadata.attempt`);
-    }
-    this.names.set(nameKey, id);
-  }
-
-  releaseName(nameKey: string, id: string): void {
-    if (this.names.get(nameKey) === id) this.names.delete(nameKey);
-  }
-
-  add(sandbox: Sandbox): void {
-    this.byId.set(sandbox.id, sandbox);
-    this.names.set(sandbox.nameKey, sandbox.id);
-  }
-
-  delete(id: string): void {
-    const sandbox = this.byId.get(id);
-    if (!sandbox) return;
-    this.byId.delete(id);
-    this.releaseName(sandbox.nameKey, id);
-  }
-
-  /** By full ID or unique prefix; NotFound otherwise. */
-  get(idOrPrefix: string): Sandbox {
-    return this.byId.get(resolveIdPrefix(this.byId.keys(), idOrPrefix, 'pod sandbox'))!;
-  }
-
-  find(idOrPrefix: string): Sandbox | undefined {
-    try {
-      return this.get(idOrPrefix);
-    } catch {
-      return undefined;
-    }
-  }
-
-  list(): Sandbox[] {
-    return [...this.byId.values()];
+export class SandboxStore extends ObjectIndex<Sandbox> {
+  constructor(private readonly containerd: ContainerdClient) {
+    super('pod sandbox', 'remove it first or raise metadata.attempt');
   }
 
   /** Writes the metadata back to containerd after it changed. */

@@ -7,6 +7,12 @@ import type { Logger } from '../log.js';
 import type { ContainerRuntime } from '../container/container-runtime.js';
 import type { PodRuntime } from '../sandbox/pod-runtime.js';
 import type { StatsContext } from '../stats/stats-context.js';
+import type { StreamingRequest } from '../streaming/types.js';
+
+/** Where Exec, Attach and PortForward send clients: a single-use URL on the streaming server. */
+export interface StreamingEndpoint {
+  requestUrl(request: StreamingRequest): string;
+}
 
 /** What every RPC handler may use; built once by the daemon. */
 export interface ServerContext {
@@ -25,6 +31,7 @@ export interface ServerContext {
   /** App containers: their index and lifecycle dependencies. */
   readonly containers: ContainerRuntime;
   readonly stats: StatsContext;
+  readonly streaming: StreamingEndpoint;
   /** Settles once the pod index was rebuilt from containerd; pod calls wait for it. */
   readonly recovered: Promise<void>;
 }

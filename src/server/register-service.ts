@@ -16,7 +16,7 @@ export type ServerStreamRpc<Req, Res> = (
 
 export interface RpcTable {
   unary: Record<string, UnaryRpc<never, unknown>>;
-  serverStream?: Record<string, ServerStreamRpc<never, never>>;
+  serverStream?: Record<string, ServerStreamRpc<never, unknown>>;
 }
 
 function unaryHandler(ctx: ServerContext, name: string, rpc: UnaryRpc<never, unknown>): grpc.handleUnaryCall<unknown, unknown> {
@@ -40,7 +40,7 @@ function unaryHandler(ctx: ServerContext, name: string, rpc: UnaryRpc<never, unk
 function serverStreamHandler(
   ctx: ServerContext,
   name: string,
-  rpc: ServerStreamRpc<never, never>,
+  rpc: ServerStreamRpc<never, unknown>,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
     const abort = new AbortController();

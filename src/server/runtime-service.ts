@@ -10,7 +10,15 @@ import { containerStats } from './runtime/container-stats.js';
 import { listContainerStats } from './runtime/list-container-stats.js';
 import { listPodSandboxStats } from './runtime/list-pod-sandbox-stats.js';
 import { podSandboxStats } from './runtime/pod-sandbox-stats.js';
+import { attach } from './runtime/attach.js';
+import { exec } from './runtime/exec.js';
 import { execSync } from './runtime/exec-sync.js';
+import { listMetricDescriptors, listPodSandboxMetrics } from './runtime/metrics.js';
+import { updateContainerResources } from './runtime/update-container-resources.js';
+import { updatePodSandboxResources } from './runtime/update-pod-sandbox-resources.js';
+import { updateRuntimeConfig } from './runtime/update-runtime-config.js';
+import { getContainerEvents } from './runtime/get-container-events.js';
+import { portForward } from './runtime/port-forward.js';
 import { listPodSandbox } from './runtime/list-pod-sandbox.js';
 import { podSandboxStatus } from './runtime/pod-sandbox-status.js';
 import { removePodSandbox } from './runtime/remove-pod-sandbox.js';
@@ -40,8 +48,19 @@ export const runtimeServiceRpcs: RpcTable = {
     ReopenContainerLog: reopenContainerLog,
     ContainerStats: containerStats,
     ExecSync: execSync,
+    Exec: exec,
+    Attach: attach,
+    PortForward: portForward,
     ListContainerStats: listContainerStats,
     PodSandboxStats: podSandboxStats,
     ListPodSandboxStats: listPodSandboxStats,
+    UpdateContainerResources: updateContainerResources,
+    UpdatePodSandboxResources: updatePodSandboxResources,
+    ListMetricDescriptors: listMetricDescriptors,
+    ListPodSandboxMetrics: listPodSandboxMetrics,
+    UpdateRuntimeConfig: updateRuntimeConfig,
+  },
+  serverStream: {
+    GetContainerEvents: getContainerEvents,
   },
 };

@@ -2,7 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import type { OciSpec } from './oci-types.js';
-import type { SecurityProfileRef } from './seccomp.js';
+import { LOCALHOST_PREFIX, parseLegacyProfile, type SecurityProfileRef } from './legacy-profile.js';
 
 /** The parts of LinuxContainerSecurityContext__Output that choose the AppArmor profile. */
 export interface AppArmorSecurityContext {
@@ -13,7 +13,6 @@ export interface AppArmorSecurityContext {
 /** containerd's name for its RuntimeDefault profile. */
 export const DEFAULT_APPARMOR_PROFILE = 'cri-containerd.apparmor.d';
 
-const LOCALHOST_PREFIX = 'localhost/';
 const FIELD = 'linux.security_context.apparmor';
 const LEGACY_FIELD = 'linux.security_context.apparmor_profile';
 
@@ -51,26 +50,9 @@ export async function readAppArmorHost(root = '/'): Promise<AppArmorHost> {
   return { enabled: true, loadedProfiles: new Set(loaded) };
 }
 
-/**
- * The deprecated apparmor_profile as a profile: "" is unset (null),
- * "runtime/default" the default, "unconfined" none, "localhost/<name>" a
- * profile loaded on the node.
- */
+/** The deprecated apparmor_profile as a profile. */
 export function parseLegacyAppArmorProfile(value: string): SecurityProfileRef | null {
-  switch (value) {
-    case '':
-      return null;
-    case 'runtime/default':
-    case 'docker/default':
-      return { profileType: 'RuntimeDefault', localhostRef: '' };
-    case 'unconfined':
-      return { profileType: 'Unconfined', localhostRef: '' };
-    default:
-      if (!value.startsWith(LOCALHOST_PREFIX)) {
-        throw new InvalidArgumentError(`${LEGACY_FIELD} "${value}" is not an AppArmor profile: use "runtime/default", "unconfined" or "localhost/<name of a profile loaded on the node>"`);
-      }
-      return { profileType: 'Localhost', localhostRef: value.slice(LOCALHOST_PREFIX.length) };
-  }
+  return parseLegacyProfile(value, { field: LEGACY_FIELD, kind: 'an AppArmor profile', localhost: 'name of a profile loaded on the node' });
 }
 
 /**

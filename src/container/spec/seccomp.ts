@@ -1,3 +1,4 @@
+import { LOCALHOST_PREFIX, parseLegacyProfile, type SecurityProfileRef } from './legacy-profile.js';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { InvalidArgumentError, errorMessage } from '../../errors.js';
@@ -7,10 +8,7 @@ import type { OciSeccomp, OciSpec } from './oci-types.js';
 export type SecurityProfileType = 'RuntimeDefault' | 'Unconfined' | 'Localhost';
 
 /** A CRI SecurityProfile (as SecurityProfile__Output). */
-export interface SecurityProfileRef {
-  profileType: SecurityProfileType;
-  localhostRef: string;
-}
+export type { SecurityProfileRef };
 
 /** The parts of LinuxContainerSecurityContext__Output that choose the seccomp profile. */
 export interface SeccompSecurityContext {
@@ -24,30 +22,12 @@ export interface SeccompOptions extends DefaultProfileOptions {
   capabilities: readonly string[];
 }
 
-const LOCALHOST_PREFIX = 'localhost/';
 const FIELD = 'linux.security_context.seccomp';
 const LEGACY_FIELD = 'linux.security_context.seccomp_profile_path';
 
-/**
- * The deprecated seccomp_profile_path as a profile: "" is unset (null),
- * "runtime/default" and "docker/default" the default, "unconfined" none,
- * "localhost/<absolute path>" a file on the node.
- */
+/** The deprecated seccomp_profile_path as a profile. */
 export function parseLegacySeccompProfilePath(path: string): SecurityProfileRef | null {
-  switch (path) {
-    case '':
-      return null;
-    case 'runtime/default':
-    case 'docker/default':
-      return { profileType: 'RuntimeDefault', localhostRef: '' };
-    case 'unconfined':
-      return { profileType: 'Unconfined', localhostRef: '' };
-    default:
-      if (!path.startsWith(LOCALHOST_PREFIX)) {
-        throw new InvalidArgumentError(`${LEGACY_FIELD} "${path}" is not a seccomp profile: use "runtime/default", "unconfined" or "localhost/<absolute path of a profile on the node>"`);
-      }
-      return { profileType: 'Localhost', localhostRef: path.slice(LOCALHOST_PREFIX.length) };
-  }
+  return parseLegacyProfile(path, { field: LEGACY_FIELD, kind: 'a seccomp profile', localhost: 'absolute path of a profile on the node' });
 }
 
 /**

@@ -2,14 +2,13 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { PodSandboxStatusRequest__Output } from '../../generated/cri/runtime/v1/PodSandboxStatusRequest.js';
 import type { PodSandboxStatusResponse } from '../../generated/cri/runtime/v1/PodSandboxStatusResponse.js';
 import type { ServerContext } from '../context.js';
-import { criSandboxState } from './pod-sandbox-view.js';
+import { toPodSandboxStatus } from './pod-sandbox-view.js';
 
 export async function podSandboxStatus(ctx: ServerContext, request: PodSandboxStatusRequest__Output): Promise<PodSandboxStatusResponse> {
   await ctx.recovered;
   if (request.podSandboxId === '') throw new InvalidArgumentError('pod_sandbox_id is empty');
   const sandbox = ctx.pods.store.get(request.podSandboxId);
   const { metadata } = sandbox;
-  const [primary, ...additional] = metadata.ips;
   const info: Record<string, string> = {};
   if (request.verbose) {
     const record = await ctx.containerd.containers.Get({ id: sandbox.id }).catch(() => undefined);
@@ -29,17 +28,7 @@ export async function podSandboxStatus(ctx: ServerContext, request: PodSandboxSt
     });
   }
   return {
-    status: {
-      id: sandbox.id,
-      metadata: metadata.config.metadata,
-      state: criSandboxState(sandbox),
-      createdAt: metadata.createdAtNs,
-      network: { ip: primary ?? '', additionalIps: additional.map((ip) => ({ ip })) },
-      linux: { namespaces: { options: metadata.config.linux?.securityContext?.namespaceOptions ?? null } },
-      labels: metadata.config.labels,
-      annotations: metadata.config.annotations,
-      runtimeHandler: metadata.runtimeHandler,
-    },
+    status: toPodSandboxStatus(sandbox),
     info,
     containersStatuses: [],
     timestamp: (BigInt(Date.now()) * 1_000_000n).toString(),

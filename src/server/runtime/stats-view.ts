@@ -2,11 +2,32 @@ import type { Container } from '../../container/container.js';
 import type { ContainerStats } from '../../generated/cri/runtime/v1/ContainerStats.js';
 import type { PodSandboxStats } from '../../generated/cri/runtime/v1/PodSandboxStats.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
-import { readCgroupStats } from '../../stats/cgroup-stats.js';
+import type { CpuUsage } from '../../generated/cri/runtime/v1/CpuUsage.js';
+import type { MemoryUsage } from '../../generated/cri/runtime/v1/MemoryUsage.js';
+import { type CgroupStats, readCgroupStats } from '../../stats/cgroup-stats.js';
 import { readNetworkStats } from '../../stats/network-stats.js';
 import type { ServerContext } from '../context.js';
 
 const u64 = (value: number | bigint | undefined): { value: string } | null => (value === undefined ? null : { value: value.toString() });
+
+/** CPU (with the rate since the last sample of `key`) and memory figures of one cgroup reading. */
+function cgroupUsage(ctx: ServerContext, key: string, cgroup: CgroupStats): { cpu: CpuUsage & { timestamp: string }; memory: MemoryUsage } {
+  const timestamp = cgroup.timestampNs.toString();
+  const nanoCores = ctx.stats.cpuRate.update(key, cgroup.timestampNs, cgroup.cpu.usageCoreNanoSeconds);
+  const m = cgroup.memory;
+  return {
+    cpu: { timestamp, usageCoreNanoSeconds: u64(cgroup.cpu.usageCoreNanoSeconds), usageNanoCores: u64(nanoCores ?? 0n) },
+    memory: {
+      timestamp,
+      workingSetBytes: u64(m.workingSetBytes),
+      availableBytes: u64(m.availableBytes),
+      usageBytes: u64(m.usageBytes),
+      rssBytes: u64(m.rssBytes),
+      pageFaults: u64(m.pageFaults),
+      majorPageFaults: u64(m.majorPageFaults),
+    },
+  };
+}
 
 /** Cgroup figures (read now: a few small files) and the cached writable-layer figure of one container. */
 export async function containerStats(ctx: ServerContext, container: Container): Promise<ContainerStats> {
@@ -17,20 +38,11 @@ export async function containerStats(ctx: ServerContext, container: Container): 
   if (metadata.state === 'running' && metadata.cgroupsPath) {
     const cgroup = await readCgroupStats(await ctx.stats.layout(), metadata.cgroupsPath).catch(() => undefined);
     if (cgroup) {
-      const timestamp = cgroup.timestampNs.toString();
-      const nanoCores = ctx.stats.cpuRate.update(container.id, cgroup.timestampNs, cgroup.cpu.usageCoreNanoSeconds);
-      stats.cpu = { timestamp, usageCoreNanoSeconds: u64(cgroup.cpu.usageCoreNanoSeconds), usageNanoCores: u64(nanoCores ?? 0n) };
-      const m = cgroup.memory;
-      stats.memory = {
-        timestamp,
-        workingSetBytes: u64(m.workingSetBytes),
-        availableBytes: u64(m.availableBytes),
-        usageBytes: u64(m.usageBytes),
-        rssBytes: u64(m.rssBytes),
-        pageFaults: u64(m.pageFaults),
-        majorPageFaults: u64(m.majorPageFaults),
-      };
-      stats.swap = { timestamp, swapUsageBytes: u64(m.swapUsageBytes ?? 0) };
+      const usage = cgroupUsage(ctx, container.id, cgroup);
+      stats.cpu = usage.cpu;
+      stats.memory = usage.memory;
+      const timestamp = usage.cpu.timestamp;
+      stats.swap = { timestamp, swapUsageBytes: u64(cgroup.memory.swapUsageBytes ?? 0) };
     }
   }
   const layer = await ctx.stats.writableLayers.get(metadata.snapshotter, container.id);
@@ -52,19 +64,10 @@ export async function podSandboxStats(ctx: ServerContext, sandbox: Sandbox): Pro
   const podCgroup = config.linux?.cgroupParent || sandbox.metadata.cgroupsPath;
   const cgroup = podCgroup ? await readCgroupStats(await ctx.stats.layout(), podCgroup).catch(() => undefined) : undefined;
   if (cgroup) {
-    const timestamp = cgroup.timestampNs.toString();
-    const nanoCores = ctx.stats.cpuRate.update(`pod:${sandbox.id}`, cgroup.timestampNs, cgroup.cpu.usageCoreNanoSeconds);
-    stats.linux!.cpu = { timestamp, usageCoreNanoSeconds: u64(cgroup.cpu.usageCoreNanoSeconds), usageNanoCores: u64(nanoCores ?? 0n) };
-    const m = cgroup.memory;
-    stats.linux!.memory = {
-      timestamp,
-      workingSetBytes: u64(m.workingSetBytes),
-      availableBytes: u64(m.availableBytes),
-      usageBytes: u64(m.usageBytes),
-      rssBytes: u64(m.rssBytes),
-      pageFaults: u64(m.pageFaults),
-      majorPageFaults: u64(m.majorPageFaults),
-    };
+    const usage = cgroupUsage(ctx, `pod:${sandbox.id}`, cgroup);
+    stats.linux!.cpu = usage.cpu;
+    stats.linux!.memory = usage.memory;
+    const timestamp = usage.cpu.timestamp;
     stats.linux!.process = { timestamp, processCount: u64(cgroup.pids.current) };
   }
   if (sandbox.pid > 0 && !sandbox.metadata.hostNetwork) {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { criClient, grpcCode } from '../../harness/cri-client.js';
 import { crictl, crictlJson } from '../../harness/crictl.js';
-import { BUSYBOX_IMAGE, OFFLINE_MIRRORS_TOML, PAUSE_IMAGE, requireOfflineRegistry, writeBridgeConflist } from '../../harness/offline-images.js';
+import { type PodFixture, startPodFixture } from '../../harness/pod-fixture.js';
 import { waitFor } from '../../harness/processes.js';
-import { startStack, type TestStack } from '../../harness/stack.js';
+import type { TestStack } from '../../harness/stack.js';
 
 interface Status {
   status: { id: string; state: string; exitCode: number; reason: string; user: { linux: { uid: string; gid: string } }; logPath: string };
@@ -16,47 +15,22 @@ interface Status {
 const CRI_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) [PF] /;
 
 describe('containers through crictl on real containerd and runc', () => {
+  let fixture: PodFixture;
   let stack: TestStack;
   let podId: string;
-  let podConfigPath: string;
-  let logDir: string;
-  let n = 0;
-
-  async function create(command: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; logPath: string }> {
-    n++;
-    const path = join(stack.dir, `ctr-${n}.json`);
-    await writeFile(path, JSON.stringify({ metadata: { name: `c${n}` }, image: { image: BUSYBOX_IMAGE }, command, log_path: `c${n}.log`, linux: {}, ...extra }));
-    const result = await crictl(stack.criTs.socket, ['create', podId, path, podConfigPath]);
-    assert.equal(result.code, 0, result.stderr);
-    return { id: result.stdout.trim(), logPath: join(logDir, `c${n}.log`) };
-  }
-
-  async function run(command: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; logPath: string }> {
-    const c = await create(command, extra);
-    const start = await crictl(stack.criTs.socket, ['start', c.id]);
-    assert.equal(start.code, 0, start.stderr);
-    return c;
-  }
-
+  const create = (command: string[], extra: Record<string, unknown> = {}) => fixture.create(command, extra);
+  const run = (command: string[], extra: Record<string, unknown> = {}) => fixture.run(command, extra);
   const status = (id: string) => crictlJson<Status>(stack.criTs.socket, ['inspect', id]);
   const waitExited = (id: string, ms = 15_000) => waitFor(`container ${id} to exit`, async () => (await status(id)).status.state === 'CONTAINER_EXITED', ms);
 
   before(async () => {
-    await requireOfflineRegistry();
-    stack = await startStack('containers', { topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`, extraToml: OFFLINE_MIRRORS_TOML });
-    await writeBridgeConflist(join(stack.dir, 'cni-conf'), { name: 'ctest', bridge: 'critsct0', subnet: '10.213.0.0/16', ipamDir: join(stack.dir, 'ipam') });
-    assert.equal((await crictl(stack.criTs.socket, ['pull', BUSYBOX_IMAGE], 120)).code, 0);
-    logDir = join(stack.dir, 'pod-logs');
-    podConfigPath = join(stack.dir, 'pod.json');
-    await writeFile(podConfigPath, JSON.stringify({ metadata: { name: 'ctr-pod', namespace: 'itest', uid: 'ctr-pod-uid' }, log_directory: logDir, linux: {} }));
-    const pod = await crictl(stack.criTs.socket, ['runp', podConfigPath], 60);
-    assert.equal(pod.code, 0, pod.stderr);
-    podId = pod.stdout.trim();
+    fixture = await startPodFixture('ctest', { bridge: 'critsct0', subnet: '10.213.0.0/16' });
+    stack = fixture.stack;
+    podId = fixture.podId;
   });
 
   after(async () => {
-    if (podId) await crictl(stack.criTs.socket, ['rmp', '-f', podId]);
-    await stack?.stop();
+    await fixture?.stop();
   });
 
   it('runs a command, writes its output to the CRI log, and records a clean exit', async () => {

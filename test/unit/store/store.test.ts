@@ -38,3 +38,17 @@ describe('KeyedLock', () => {
     assert.equal(await lock.run('k', async () => 'next'), 'next');
   });
 });
+
+describe('ObjectIndex', () => {
+  it('reserves names so a second object with the same name is AlreadyExists until the first goes', async () => {
+    const { ObjectIndex } = await import('../../../src/store/object-index.js');
+    const index = new ObjectIndex<{ id: string; nameKey: string }>('pod sandbox', 'remove it first');
+    index.reserveName('p_ns_u_0', 'id1');
+    assert.throws(() => index.reserveName('p_ns_u_0', 'id2'), (e: unknown) => e instanceof CriError && e.kind === 'AlreadyExists' && e.message.includes('id1'));
+    index.add({ id: 'id1', nameKey: 'p_ns_u_0' });
+    assert.equal(index.get('id').id, 'id1');
+    index.delete('id1');
+    index.reserveName('p_ns_u_0', 'id2');
+    assert.equal(index.find('id1'), undefined);
+  });
+});
