@@ -1,6 +1,14 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { ContainerIo } from './io/container-io.js';
 import type { OciProcess } from './spec/oci-types.js';
+import { Semaphore } from '../store/semaphore.js';
+
+/**
+ * The shim starts exec'd processes one runc call at a time; queueing them here
+ * instead keeps each containerd call within its deadline when kubelet probes
+ * and users exec many at once.
+ */
+const CONCURRENT_EXEC_STARTS = 4;
 
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
@@ -49,6 +57,7 @@ export class Container {
   processSpec: OciProcess | undefined;
 
   private readonly exitListeners = new Set<() => void>();
+  readonly execStarts = new Semaphore(CONCURRENT_EXEC_STARTS);
 
   constructor(public metadata: ContainerMetadata) {}
 

@@ -63,7 +63,7 @@ export async function execStreaming(
     });
     created = true;
     try {
-      await containerd.tasks.Start({ containerId: container.id, execId });
+      await container.execStarts.run(() => containerd.tasks.Start({ containerId: container.id, execId }));
     } catch (err) {
       return { error: `could not start ${JSON.stringify(request.cmd[0])} in container ${container.id}: ${(err as Error).message}` };
     }

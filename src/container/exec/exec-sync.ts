@@ -68,20 +68,22 @@ export async function execSync(runtime: ContainerRuntime, container: Container, 
   };
   let created = false;
   try {
-    await containerd.tasks.Exec({
-      containerId: container.id,
-      execId,
-      stdout: stdoutPath!,
-      stderr: stderrPath!,
-      terminal: false,
-      spec: packJson(OCI_PROCESS_TYPE_URL, { ...base, args: cmd, terminal: false }),
+    await container.execStarts.run(async () => {
+      await containerd.tasks.Exec({
+        containerId: container.id,
+        execId,
+        stdout: stdoutPath!,
+        stderr: stderrPath!,
+        terminal: false,
+        spec: packJson(OCI_PROCESS_TYPE_URL, { ...base, args: cmd, terminal: false }),
+      });
+      created = true;
+      try {
+        await containerd.tasks.Start({ containerId: container.id, execId });
+      } catch (startErr) {
+        throw new FailedPreconditionError(`could not start ${JSON.stringify(cmd[0])} in container ${container.id}: ${(startErr as Error).message}`, { cause: startErr });
+      }
     });
-    created = true;
-    try {
-      await containerd.tasks.Start({ containerId: container.id, execId });
-    } catch (startErr) {
-      throw new FailedPreconditionError(`could not start ${JSON.stringify(cmd[0])} in container ${container.id}: ${(startErr as Error).message}`, { cause: startErr });
-    }
     for (const r of readers) r.releasePlaceholder();
     let exitCode: number;
     try {
