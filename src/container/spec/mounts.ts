@@ -35,6 +35,10 @@ export async function toOciMount(mount: Mount__Output, index: number): Promise<O
 /** Applies the CRI mounts; a mount over a default mount (say /dev/shm) replaces it. */
 export async function withCriMounts(spec: OciSpec, mounts: readonly Mount__Output[]): Promise<void> {
   for (const [i, mount] of mounts.entries()) setMount(spec, await toOciMount(mount, i));
+  // Propagation out of (or into) the container needs its root mount shared (or a slave) too, as containerd sets it.
+  const linux = (spec.linux ??= {});
+  if (mounts.some((m) => m.propagation === 'PROPAGATION_BIDIRECTIONAL')) linux.rootfsPropagation = 'rshared';
+  else if (mounts.some((m) => m.propagation === 'PROPAGATION_HOST_TO_CONTAINER')) linux.rootfsPropagation = 'rslave';
 }
 
 /** The pod's shared files, unless the container mounts its own at those paths. */
