@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import type { CriTsConfig } from './config/config.js';
 import { resolveRestrictOomScoreAdj } from './config/effective.js';
 import { ContainerdClient } from './containerd/client.js';
@@ -14,6 +14,7 @@ import { TaskEventMonitor } from './containerd/task-events.js';
 import { onContainerOom, onContainerTaskExit } from './container/container-exit.js';
 import type { ContainerRuntime } from './container/container-runtime.js';
 import { ContainerEvents } from './container/container-events.js';
+import { useFifoPool } from './container/io/fifo-pool.js';
 import { ContainerStore } from './container/container-store.js';
 import { podContainerHooks } from './container/pod-containers.js';
 import { reconcileContainerStates, recoverContainers } from './container/recover-containers.js';
@@ -85,6 +86,9 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   const restrictOomScoreAdj = resolveRestrictOomScoreAdj(config.restrictOomScoreAdj);
   log.info({ version: packageVersion, restrictOomScoreAdj }, 'starting cri-ts');
 
+  // FIFOs made ahead by an earlier run are not tracked: start the pool afresh.
+  await rm(join(config.state, 'fifo-pool'), { recursive: true, force: true });
+  useFifoPool(join(config.state, 'fifo-pool'));
   const { client, managed } = await connectContainerd(config, log);
   const images = new ImageCatalog(client, config.sandboxImage, log);
   const puller = new ImagePuller(client, config, log);

@@ -1,6 +1,6 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { ContainerIo } from './io/container-io.js';
-import type { OciProcess } from './spec/oci-types.js';
+import type { OciSpec } from './spec/oci-types.js';
 import { Semaphore } from '../store/semaphore.js';
 
 /**
@@ -53,8 +53,8 @@ export class Container {
   io: ContainerIo | undefined;
   /** Set when containerd reported an OOM kill, so the exit reads OOMKilled. */
   oomKilled = false;
-  /** The OCI process spec, which execs inherit; read back from containerd when absent (after a restart). */
-  processSpec: OciProcess | undefined;
+  /** The OCI spec (execs inherit its process; verbose status shows it); read back from containerd when absent (after a restart). */
+  spec: OciSpec | undefined;
 
   private readonly exitListeners = new Set<() => void>();
   readonly execStarts = new Semaphore(CONCURRENT_EXEC_STARTS);

@@ -130,7 +130,7 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
         { lease: lease!.id },
       );
       const container = new Container(metadata);
-      container.processSpec = spec.process;
+      container.spec = spec;
       runtime.store.add(container);
       runtime.events.publish('created', container);
     } finally {

@@ -23,6 +23,7 @@ export async function updateContainerResources(runtime: ContainerRuntime, contai
     await containerd.tasks.Update({ containerId: container.id, resources: packJson(LINUX_RESOURCES_TYPE_URL, spec.linux?.resources ?? {}) });
   }
   await containerd.containers.Update({ container: { id: container.id, spec: packJson(record!.spec!.type_url, spec) }, updateMask: { paths: ['spec'] } });
+  container.spec = spec;
   const config = container.metadata.config;
   container.metadata = { ...container.metadata, config: { ...config, linux: { securityContext: config.linux?.securityContext ?? null, resources } } };
   await runtime.store.persist(container);

@@ -29,6 +29,9 @@ interface ResolvedTarget {
   config: ImageConfig;
 }
 
+/** How long a listing of containerd's image records is reused; changes made with ctr show up after this. */
+const LISTING_REUSE_MS = 1000;
+
 function classifyName(name: string): { kind: 'id' } | { kind: 'tag' | 'digest'; ref: ImageReference } | undefined {
   if (isImageId(name)) return { kind: 'id' };
   try {
@@ -47,6 +50,8 @@ function classifyName(name: string): { kind: 'id' } | { kind: 'tag' | 'digest'; 
  */
 export class ImageCatalog {
   private readonly resolved = new Map<string, ResolvedTarget>();
+  /** The last listing, reused briefly: kubelet and benchmarks ask in bursts; pulls and removals through cri-ts drop it. */
+  private recent: { at: number; images: Promise<CatalogImage[]> } | undefined;
 
   constructor(
     private readonly containerd: ContainerdClient,
@@ -55,6 +60,21 @@ export class ImageCatalog {
   ) {}
 
   async list(): Promise<CatalogImage[]> {
+    if (this.recent && Date.now() - this.recent.at < LISTING_REUSE_MS) return this.recent.images;
+    const listing = this.listNow();
+    this.recent = { at: Date.now(), images: listing };
+    listing.catch(() => {
+      this.recent = undefined;
+    });
+    return listing;
+  }
+
+  /** Forgets the last listing, after cri-ts itself changed the image records. */
+  invalidate(): void {
+    this.recent = undefined;
+  }
+
+  private async listNow(): Promise<CatalogImage[]> {
     const { images } = await this.containerd.images.List({ filters: [] });
     const byId = new Map<string, CatalogImage>();
     for (const record of images) {

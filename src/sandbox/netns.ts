@@ -26,9 +26,8 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function createNetns(podId: string): Promise<string> {
   const path = netnsPath(podId);
+  // Loopback is brought up by the CNI config's loopback plugin, as with containerd.
   if (!(await exists(path))) await execa('ip', ['netns', 'add', netnsName(podId)]);
-  // Loopback up, as pods expect 127.0.0.1 to work even without a CNI loopback plugin.
-  await execa('ip', ['netns', 'exec', netnsName(podId), 'ip', 'link', 'set', 'lo', 'up']);
   return path;
 }
 

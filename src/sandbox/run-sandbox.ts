@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
+import type { PodNetworkAttachment } from '../cni/pod-network.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
 import { runtimeOptionsAny } from '../container/runtime-options.js';
 import { CriError, InvalidArgumentError } from '../errors.js';
@@ -67,6 +68,7 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
 
     let netnsPath = '';
     let ips: string[] = [];
+    let attachments: PodNetworkAttachment[] = [];
     if (!modes.hostNetwork) {
       undo.push('remove the network namespace', () => removeNetns(netnsPath));
       netnsPath = await createNetns(id);
@@ -87,6 +89,7 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
         ...(config.linux?.cgroupParent ? { cgroupPath: config.linux.cgroupParent } : {}),
       });
       ips = network.ips;
+      attachments = network.attachments;
       log.info({ ips }, 'pod network set up');
     }
 
@@ -157,6 +160,8 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
     undo.push('kill the pause task', () => killAndDeleteTask(pods.containerd, id));
     const pid = await createAndStartTask(pods.containerd, id, { snapshotter, key: id }, {}, runtimeOptions);
     const sandbox = new Sandbox({ ...metadata, complete: true }, 'ready', pid);
+    sandbox.spec = spec;
+    sandbox.networkAttachments = attachments;
     await pods.store.persist(sandbox);
     pods.store.add(sandbox);
     log.info({ pid, ms: Date.now() - started }, 'pod sandbox running');

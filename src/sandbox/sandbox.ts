@@ -1,3 +1,5 @@
+import type { PodNetworkAttachment } from '../cni/pod-network.js';
+import type { OciSpec } from '../container/spec/oci-types.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 
 export type SandboxState = 'ready' | 'notready';
@@ -28,6 +30,9 @@ export interface SandboxMetadata {
 export class Sandbox {
   state: SandboxState;
   pid: number;
+  /** Kept from RunPodSandbox for verbose status; after a restart read back from containerd and the CNI cache. */
+  spec: OciSpec | undefined;
+  networkAttachments: PodNetworkAttachment[] | undefined;
 
   constructor(
     public metadata: SandboxMetadata,

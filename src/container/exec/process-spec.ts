@@ -1,5 +1,5 @@
 import { CriError } from '../../errors.js';
-import type { OciProcess } from '../spec/oci-types.js';
+import type { OciProcess, OciSpec } from '../spec/oci-types.js';
 import type { Container } from '../container.js';
 import type { ContainerRuntime } from '../container-runtime.js';
 
@@ -11,10 +11,16 @@ export const OCI_PROCESS_TYPE_URL = 'types.containerd.io/opencontainers/runtime-
  * read back from containerd after a restart.
  */
 export async function containerProcessSpec(runtime: ContainerRuntime, container: Container): Promise<OciProcess> {
-  if (container.processSpec) return container.processSpec;
-  const { container: record } = await runtime.pods.containerd.containers.Get({ id: container.id });
-  const spec = record?.spec ? (JSON.parse(record.spec.value.toString('utf8')) as { process?: OciProcess }) : undefined;
-  if (!spec?.process) throw new CriError('Internal', `container ${container.id} has no process in its OCI spec`);
-  container.processSpec = spec.process;
+  const spec = await containerSpec(runtime, container);
+  if (!spec.process) throw new CriError('Internal', `container ${container.id} has no process in its OCI spec`);
   return spec.process;
+}
+
+/** The container's OCI spec, from memory or (once, after a restart) from containerd. */
+export async function containerSpec(runtime: ContainerRuntime, container: Container): Promise<OciSpec> {
+  if (container.spec) return container.spec;
+  const { container: record } = await runtime.pods.containerd.containers.Get({ id: container.id });
+  if (!record?.spec) throw new CriError('Internal', `container ${container.id} has no OCI spec in containerd`);
+  container.spec = JSON.parse(record.spec.value.toString('utf8')) as OciSpec;
+  return container.spec;
 }

@@ -12,17 +12,20 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { execa } from 'execa';
 import { CriError, NotFoundError, errorMessage } from '../../errors.js';
+import { fifoPool } from './fifo-pool.js';
 
 // libuv opens every fd with O_CLOEXEC, so children spawned by cri-ts never inherit them.
 const openFd = promisify(openCallback);
 
-/** Creates the directory (0700) and one FIFO (0600) per name in a single mkfifo call; returns their paths. */
+/** Creates the directory (0700) and one FIFO (0600) per name (from the pool when there is one); returns their paths. */
 export async function createFifos(dir: string, names: readonly string[]): Promise<string[]> {
   const paths = names.map((name) => join(dir, name));
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (paths.length === 0) return paths;
   try {
-    await execa('mkfifo', ['-m', '600', '--', ...paths]);
+    const pool = fifoPool();
+    if (pool) await pool.placeAt(paths);
+    else await execa('mkfifo', ['-m', '600', '--', ...paths]);
   } catch (err) {
     throw new CriError('Internal', `creating FIFOs in ${dir}: ${errorMessage(err)}`, { cause: err });
   }

@@ -26,5 +26,6 @@ export async function pullImage(ctx: ServerContext, request: PullImageRequest__O
   const ref = parseImageReference(text);
   const pulled = await ctx.puller.pull(ref, credentialsFrom(request.auth));
   ctx.imageFsUsage.invalidate();
+  ctx.images.invalidate();
   return { imageRef: pulled.imageId };
 }

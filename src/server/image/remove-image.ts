@@ -29,12 +29,14 @@ export async function removeImage(ctx: ServerContext, request: RemoveImageReques
   const tag = tagNameOf(text);
   if (tag && image.repoTags.includes(tag) && image.repoTags.length > 1) {
     await deleteImageRecord(ctx.containerd, tag, false);
+    ctx.images.invalidate();
     log.info({ tag }, 'image tag removed');
     return {};
   }
   const names = image.recordNames;
   for (const [i, name] of names.entries()) await deleteImageRecord(ctx.containerd, name, i === names.length - 1);
   ctx.imageFsUsage.invalidate();
+  ctx.images.invalidate();
   log.info({ names }, 'image removed');
   return {};
 }

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { ContainerStatusRequest__Output } from '../../generated/cri/runtime/v1/ContainerStatusRequest.js';
 import type { ContainerStatusResponse } from '../../generated/cri/runtime/v1/ContainerStatusResponse.js';
+import { containerSpec } from '../../container/exec/process-spec.js';
 import type { ServerContext } from '../context.js';
 import { toContainerStatus } from './container-view.js';
 
@@ -11,14 +12,12 @@ export async function containerStatus(ctx: ServerContext, request: ContainerStat
   const container = ctx.containers.store.get(request.containerId);
   const info: Record<string, string> = {};
   if (request.verbose) {
-    const record = await ctx.containerd.containers.Get({ id: container.id }).catch(() => undefined);
-    const runtimeSpec = record?.container?.spec ? (JSON.parse(record.container.spec.value.toString('utf8')) as unknown) : undefined;
+    const runtimeSpec = await containerSpec(ctx.containers, container).catch(() => undefined);
     info.info = JSON.stringify({
       sandboxID: container.metadata.sandboxId,
       pid: container.pid,
       snapshotKey: container.id,
       snapshotter: container.metadata.snapshotter,
-      runtimeType: record?.container?.runtime?.name ?? '',
       config: container.metadata.config,
       runtimeSpec,
     });

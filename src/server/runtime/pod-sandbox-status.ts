@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { PodSandboxStatusRequest__Output } from '../../generated/cri/runtime/v1/PodSandboxStatusRequest.js';
 import type { PodSandboxStatusResponse } from '../../generated/cri/runtime/v1/PodSandboxStatusResponse.js';
+import type { OciSpec } from '../../container/spec/oci-types.js';
 import type { ServerContext } from '../context.js';
 import { toPodSandboxStatus } from './pod-sandbox-view.js';
 
@@ -11,9 +12,12 @@ export async function podSandboxStatus(ctx: ServerContext, request: PodSandboxSt
   const { metadata } = sandbox;
   const info: Record<string, string> = {};
   if (request.verbose) {
-    const record = await ctx.containerd.containers.Get({ id: sandbox.id }).catch(() => undefined);
-    const runtimeSpec = record?.container?.spec ? (JSON.parse(record.container.spec.value.toString('utf8')) as unknown) : undefined;
-    const network = await ctx.pods.networks.cachedStatus(sandbox.id).catch(() => undefined);
+    if (!sandbox.spec) {
+      const record = await ctx.containerd.containers.Get({ id: sandbox.id }).catch(() => undefined);
+      if (record?.container?.spec) sandbox.spec = JSON.parse(record.container.spec.value.toString('utf8')) as OciSpec;
+    }
+    sandbox.networkAttachments ??= (await ctx.pods.networks.cachedStatus(sandbox.id).catch(() => undefined))?.attachments;
+    const runtimeSpec = sandbox.spec;
     info.info = JSON.stringify({
       pid: sandbox.pid,
       netNamespacePath: metadata.netnsPath,
@@ -23,7 +27,7 @@ export async function podSandboxStatus(ctx: ServerContext, request: PodSandboxSt
       snapshotKey: sandbox.id,
       runtimeHandler: metadata.runtimeHandler,
       config: metadata.config,
-      cniResult: network?.attachments ?? null,
+      cniResult: sandbox.networkAttachments ?? null,
       runtimeSpec,
     });
   }
