@@ -18,14 +18,14 @@ export interface PodFixture {
   stop(): Promise<void>;
 }
 
-export async function startPodFixture(prefix: string, network: { bridge: string; subnet: string }): Promise<PodFixture> {
+export async function startPodFixture(prefix: string, network: { bridge: string; subnet: string }, podExtra: Record<string, unknown> = {}): Promise<PodFixture> {
   await requireOfflineRegistry();
   const stack = await startStack(prefix, { topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`, extraToml: OFFLINE_MIRRORS_TOML });
   await writeBridgeConflist(join(stack.dir, 'cni-conf'), { name: prefix, bridge: network.bridge, subnet: network.subnet, ipamDir: join(stack.dir, 'ipam') });
   assert.equal((await crictl(stack.criTs.socket, ['pull', BUSYBOX_IMAGE], 120)).code, 0);
   const logDir = join(stack.dir, 'pod-logs');
   const podConfigPath = join(stack.dir, 'pod.json');
-  await writeFile(podConfigPath, JSON.stringify({ metadata: { name: `${prefix}-pod`, namespace: 'itest', uid: `${prefix}-uid` }, log_directory: logDir, linux: {} }));
+  await writeFile(podConfigPath, JSON.stringify({ metadata: { name: `${prefix}-pod`, namespace: 'itest', uid: `${prefix}-uid` }, log_directory: logDir, linux: {}, ...podExtra }));
   const pod = await crictl(stack.criTs.socket, ['runp', podConfigPath], 60);
   assert.equal(pod.code, 0, pod.stderr);
   const podId = pod.stdout.trim();
