@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFile, rename } from 'node:fs/promises';
+import { readdir, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BUSYBOX_IMAGE } from '../../harness/offline-images.js';
 import { after, before, describe, it } from 'node:test';
 import { criClient, grpcCode } from '../../harness/cri-client.js';
 import { crictl, crictlJson } from '../../harness/crictl.js';
@@ -157,5 +159,52 @@ describe('containers through crictl on real containerd and runc', () => {
     assert.ok(Number(mine?.cpu.usageCoreNanoSeconds.value) > 0);
     assert.ok(Number(mine?.memory.workingSetBytes.value) > 0);
     assert.equal((await crictl(stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+  });
+});
+
+describe('many containers and bad container input', () => {
+  let fixture: PodFixture;
+
+  before(async () => {
+    fixture = await startPodFixture('cmany', { bridge: 'critscm0', subnet: '10.216.0.0/16' });
+  });
+
+  after(async () => {
+    await fixture?.stop();
+  });
+
+  it('creates and removes 100 containers leaving no record, snapshot or FIFO directory behind', async () => {
+    const { stack } = fixture;
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i += 10) ids.push(...(await Promise.all(Array.from({ length: 10 }, () => fixture.create(['true'])))).map((c) => c.id));
+    for (let i = 0; i < 100; i += 10) {
+      await Promise.all(ids.slice(i, i + 10).map(async (id) => assert.equal((await crictl(stack.criTs.socket, ['rm', id])).code, 0)));
+    }
+    const { containers } = await stack.client.containers.List({ filters: [] });
+    assert.equal(containers.filter((c) => ids.includes(c.id)).length, 0);
+    const snapshots: string[] = [];
+    for await (const page of stack.client.listSnapshots({ snapshotter: 'overlayfs' })) snapshots.push(...page.info.map((s) => s.name));
+    assert.equal(snapshots.filter((s) => ids.includes(s)).length, 0);
+    const ioDirs = await readdir(join(stack.dir, 'cri-ts-state', 'containers')).catch(() => [] as string[]);
+    assert.equal(ioDirs.filter((d) => ids.includes(d)).length, 0);
+  });
+
+  it('answers an unknown pod with NotFound and a missing seccomp profile with InvalidArgument naming it', async () => {
+    const cri = criClient(fixture.stack.criTs.socket);
+    try {
+      const config = { metadata: { name: 'bad' }, image: { image: BUSYBOX_IMAGE }, command: ['true'] };
+      await assert.rejects(cri.runtime.CreateContainer({ podSandboxId: 'f'.repeat(64), config }), (e: unknown) => grpcCode(e) === 'NOT_FOUND');
+      await assert.rejects(
+        cri.runtime.CreateContainer({
+          podSandboxId: fixture.podId,
+          config: { ...config, linux: { securityContext: { seccomp: { profileType: 'Localhost', localhostRef: '/no/such/profile.json' } } } },
+        }),
+        (e: unknown) => grpcCode(e) === 'INVALID_ARGUMENT' && String(e).includes('/no/such/profile.json'),
+      );
+      const { containers } = await fixture.stack.client.containers.List({ filters: [] });
+      assert.equal(containers.some((c) => c.labels['io.cri-ts.kind'] === 'container'), false, 'nothing was left by the failed creations');
+    } finally {
+      cri.close();
+    }
   });
 });
