@@ -42,7 +42,10 @@ describe('containers through crictl on real containerd and runc', () => {
     assert.deepEqual([s.status.exitCode, s.status.reason], [0, 'Completed']);
     const lines = (await readFile(c.logPath, 'utf8')).split('\n').filter(Boolean);
     for (const line of lines) assert.match(line, CRI_LINE);
-    assert.deepEqual(lines.map((l) => l.replace(/^\S+ /, '')), ['stdout F hello', 'stderr F oops', 'stdout P no newline']);
+    // stdout and stderr are separate pipes: their relative order is not defined, each stream's is
+    const records = lines.map((l) => l.replace(/^\S+ /, ''));
+    assert.deepEqual(records.filter((r) => r.startsWith('stdout')), ['stdout F hello', 'stdout P no newline']);
+    assert.deepEqual(records.filter((r) => r.startsWith('stderr')), ['stderr F oops']);
     const logs = await crictl(stack.criTs.socket, ['logs', c.id]);
     assert.match(logs.stdout + logs.stderr, /hello/);
   });
@@ -55,13 +58,16 @@ describe('containers through crictl on real containerd and runc', () => {
   });
 
   it('stops with the stop signal, and with SIGKILL when it is ignored', async () => {
-    const polite = await run(['sh', '-c', 'trap "exit 3" TERM; while true; do sleep 0.1; done']);
-    const stubborn = await run(['sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await crictl(stack.criTs.socket, ['stop', '-t', '10', polite.id])).code, 0);
+    const polite = await run(['sh', '-c', 'trap "exit 3" TERM; echo ready; while true; do sleep 0.1; done']);
+    const stubborn = await run(['sh', '-c', 'trap "" TERM; echo ready; while true; do sleep 0.1; done']);
+    // the traps must be set before the signal comes
+    for (const c of [polite, stubborn]) await waitFor('the trap', async () => (await readFile(c.logPath, 'utf8').catch(() => '')).includes('ready'));
+    const politeStop = await crictl(stack.criTs.socket, ['stop', '-t', '10', polite.id]);
+    assert.equal(politeStop.code, 0, politeStop.stderr);
     assert.equal((await status(polite.id)).status.exitCode, 3);
     const started = Date.now();
-    assert.equal((await crictl(stack.criTs.socket, ['stop', '-t', '1', stubborn.id])).code, 0);
+    const stubbornStop = await crictl(stack.criTs.socket, ['stop', '-t', '1', stubborn.id]);
+    assert.equal(stubbornStop.code, 0, stubbornStop.stderr);
     assert.ok(Date.now() - started < 8000);
     assert.equal((await status(stubborn.id)).status.exitCode, 137);
     assert.equal((await crictl(stack.criTs.socket, ['stop', stubborn.id])).code, 0, 'stopping again succeeds');
