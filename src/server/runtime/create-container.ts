@@ -8,7 +8,8 @@ export async function createContainer(ctx: ServerContext, request: CreateContain
   await ctx.recovered;
   if (request.podSandboxId === '') throw new InvalidArgumentError('pod_sandbox_id is empty');
   if (!request.config) throw new InvalidArgumentError('config is missing; CreateContainer needs the container config');
+  // Not under the pod's lock: kubelet creates a pod's containers in parallel, and
+  // create checks the pod is ready itself (as containerd's CRI does).
   const sandboxId = ctx.pods.store.get(request.podSandboxId).id;
-  const containerId = await ctx.pods.store.lock.run(sandboxId, () => create(ctx.containers, sandboxId, request.config!));
-  return { containerId };
+  return { containerId: await create(ctx.containers, sandboxId, request.config!) };
 }
