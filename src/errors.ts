@@ -68,3 +68,13 @@ export class UnimplementedError extends CriError {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** Whether `err` is a CriError of `kind` (containerd's answers arrive as these too). */
+export function isCriError(err: unknown, kind: CriErrorKind): err is CriError {
+  return err instanceof CriError && err.kind === kind;
+}
+
+/** For `.catch()` on deletions: something already gone is what was wanted. */
+export function ignoreNotFound(err: unknown): void {
+  if (!isCriError(err, 'NotFound')) throw err;
+}

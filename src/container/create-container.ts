@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import { runtimeOptionsAny } from './runtime-options.js';
-import { CriError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { FailedPreconditionError, ignoreNotFound, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import { chainIds, GcLabel } from '../image/pull/gc-labels.js';
 import { resolveRuntimeHandler } from '../sandbox/run-sandbox.js';
@@ -15,10 +15,6 @@ import { buildContainerSpec } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
 import { parseGroup, parsePasswd, resolveUser } from './image-user.js';
 import { readRootfsFile } from './rootfs-files.js';
-
-function isKind(err: unknown, kind: string): boolean {
-  return err instanceof CriError && err.kind === kind;
-}
 
 /**
  * CreateContainer: a writable snapshot on the image, the user resolved
@@ -53,9 +49,7 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
     const { lease } = await pods.containerd.leases.Create({ labels: { [GcLabel.expire]: new Date(Date.now() + 10 * 60_000).toISOString() } });
     try {
       undo.push('remove the container snapshot', async () => {
-        await pods.containerd.snapshots.Remove({ snapshotter, key: id }).catch((err: unknown) => {
-          if (!isKind(err, 'NotFound')) throw err;
-        });
+        await pods.containerd.snapshots.Remove({ snapshotter, key: id }).catch(ignoreNotFound);
       });
       const { mounts } = await pods.containerd.snapshots.Prepare(
         { snapshotter, key: id, parent: chainIds(image.config.diffIds).at(-1) ?? '', labels: { [CriTsLabel.sandboxId]: sandbox.id } },

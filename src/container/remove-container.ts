@@ -1,13 +1,9 @@
 import { deleteTask } from '../containerd/tasks.js';
-import { CriError } from '../errors.js';
+import { ignoreNotFound } from '../errors.js';
 import type { Container } from './container.js';
 import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
 import { ContainerIo } from './io/container-io.js';
 import { stopContainer } from './stop-container.js';
-
-function ignoreNotFound(err: unknown): void {
-  if (!(err instanceof CriError && err.kind === 'NotFound')) throw err;
-}
 
 /**
  * RemoveContainer on a locked container: a running one is killed first,

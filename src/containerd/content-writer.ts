@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { CriError } from '../errors.js';
+import { CriError, ignoreNotFound, isCriError } from '../errors.js';
 import type { WriteContentRequest } from '../generated/containerd/containerd/services/content/v1/WriteContentRequest.js';
 import type { WriteContentResponse__Output } from '../generated/containerd/containerd/services/content/v1/WriteContentResponse.js';
 import type { ContainerdClient } from './client.js';
@@ -73,8 +73,8 @@ export async function writeBlob(client: ContainerdClient, source: BlobSource, op
     call.cancel();
     const error = isServiceError(err) ? fromContainerdError(err, 'content.Write') : err;
     // Someone (an earlier pull, a concurrent one) already committed this digest.
-    if (error instanceof CriError && error.kind === 'AlreadyExists') return 'already-present';
-    if (error instanceof CriError && error.kind === 'FailedPrecondition' && /digest|size/i.test(error.message)) {
+    if (isCriError(error, 'AlreadyExists')) return 'already-present';
+    if (isCriError(error, 'FailedPrecondition') && /digest|size/i.test(error.message)) {
       throw new CriError('FailedPrecondition', `blob ${options.digest} does not match its descriptor: ${error.message}`, { cause: error });
     }
     throw error;
@@ -92,6 +92,6 @@ export async function abortIngest(client: ContainerdClient, ref: string): Promis
   try {
     await client.content.Abort({ ref });
   } catch (err) {
-    if (!(err instanceof CriError && err.kind === 'NotFound')) throw err;
+    ignoreNotFound(err);
   }
 }

@@ -1,4 +1,4 @@
-import { CriError } from '../errors.js';
+import { CriError, isCriError } from '../errors.js';
 import type { ContainerdClient } from './client.js';
 
 export interface TaskIo {
@@ -6,10 +6,6 @@ export interface TaskIo {
   stdout?: string;
   stderr?: string;
   terminal?: boolean;
-}
-
-function isKind(err: unknown, kind: string): boolean {
-  return err instanceof CriError && err.kind === kind;
 }
 
 /** Creates and starts the task of container `id` on its snapshot's mounts; returns the pid. */
@@ -59,7 +55,7 @@ export async function getTask(containerd: ContainerdClient, id: string): Promise
       exitedAtNs: exitedAt ? BigInt(exitedAt.seconds) * 1_000_000_000n + BigInt(exitedAt.nanos) : 0n,
     };
   } catch (err) {
-    if (isKind(err, 'NotFound')) return undefined;
+    if (isCriError(err, 'NotFound')) return undefined;
     throw err;
   }
 }
@@ -69,9 +65,9 @@ export async function killTask(containerd: ContainerdClient, id: string, signal:
   try {
     await containerd.tasks.Kill({ containerId: id, signal, all });
   } catch (err) {
-    if (isKind(err, 'NotFound')) return;
+    if (isCriError(err, 'NotFound')) return;
     // Killing a process that already exited is reported as "not found" or "process already finished".
-    if (isKind(err, 'FailedPrecondition') && /finished|not running|stopped/i.test((err as Error).message)) return;
+    if (isCriError(err, 'FailedPrecondition') && /finished|not running|stopped/i.test((err as Error).message)) return;
     throw err;
   }
 }
@@ -82,8 +78,8 @@ export async function waitTask(containerd: ContainerdClient, id: string, timeout
     const { exitStatus, exitedAt } = await containerd.tasks.Wait({ containerId: id }, { timeoutMs });
     return { exitStatus, exitedAtNs: exitedAt ? BigInt(exitedAt.seconds) * 1_000_000_000n + BigInt(exitedAt.nanos) : 0n };
   } catch (err) {
-    if (isKind(err, 'DeadlineExceeded')) return undefined;
-    if (isKind(err, 'NotFound')) return { exitStatus: 0, exitedAtNs: 0n };
+    if (isCriError(err, 'DeadlineExceeded')) return undefined;
+    if (isCriError(err, 'NotFound')) return { exitStatus: 0, exitedAtNs: 0n };
     throw err;
   }
 }
@@ -93,7 +89,7 @@ export async function deleteTask(containerd: ContainerdClient, id: string): Prom
   try {
     await containerd.tasks.Delete({ containerId: id });
   } catch (err) {
-    if (isKind(err, 'NotFound')) return;
+    if (isCriError(err, 'NotFound')) return;
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 import type { ContainerdClient } from '../containerd/client.js';
-import { CriError } from '../errors.js';
+import { ignoreNotFound, isCriError } from '../errors.js';
 import type { RootDescriptor } from './pull/registry-source.js';
 
 /** The labels containerd's CRI puts on image records; cri-ts uses the same so tools agree. */
@@ -16,7 +16,7 @@ export async function upsertImageRecord(containerd: ContainerdClient, name: stri
   try {
     await containerd.images.Create({ image });
   } catch (err) {
-    if (!(err instanceof CriError && err.kind === 'AlreadyExists')) throw err;
+    if (!isCriError(err, 'AlreadyExists')) throw err;
     await containerd.images.Update({ image });
   }
 }
@@ -26,6 +26,6 @@ export async function deleteImageRecord(containerd: ContainerdClient, name: stri
   try {
     await containerd.images.Delete({ name, sync });
   } catch (err) {
-    if (!(err instanceof CriError && err.kind === 'NotFound')) throw err;
+    ignoreNotFound(err);
   }
 }

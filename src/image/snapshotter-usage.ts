@@ -1,5 +1,5 @@
 import type { ContainerdClient } from '../containerd/client.js';
-import { CriError } from '../errors.js';
+import { CriError, isCriError } from '../errors.js';
 
 export interface SnapshotterUsage {
   /** Where the snapshotter keeps its layers, as containerd's introspection exports it. */
@@ -54,7 +54,7 @@ export class SnapshotterUsageMeter {
           inodesUsed += Number(usage.inodes);
         } catch (err) {
           // Removed between List and Usage: it no longer takes space.
-          if (!(err instanceof CriError && err.kind === 'NotFound')) throw err;
+          if (!isCriError(err, 'NotFound')) throw err;
         }
       }
     }

@@ -1,12 +1,8 @@
-import { CriError } from '../errors.js';
+import { ignoreNotFound } from '../errors.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { Sandbox } from './sandbox.js';
 import { removeSandboxFiles, sandboxPaths } from './sandbox-files.js';
 import { stopSandbox } from './stop-sandbox.js';
-
-function ignoreNotFound(err: unknown): void {
-  if (!(err instanceof CriError && err.kind === 'NotFound')) throw err;
-}
 
 /**
  * RemovePodSandbox's work on a locked pod: a pod still running is stopped

@@ -3,7 +3,7 @@ import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
 import { runtimeOptionsAny } from '../container/runtime-options.js';
-import { CriError, InvalidArgumentError } from '../errors.js';
+import { ignoreNotFound, InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 import { GcLabel, chainIds } from '../image/pull/gc-labels.js';
 import { UndoStack } from '../undo-stack.js';
@@ -17,10 +17,6 @@ import { CriTsLabel, encodeSandboxMetadata, SANDBOX_EXTENSION } from './sandbox-
 
 function requireField(value: string | undefined, field: string): void {
   if (!value) throw new InvalidArgumentError(`${field} is empty; kubelet sets it from the pod (name, namespace and uid are required)`);
-}
-
-function isKind(err: unknown, kind: string): boolean {
-  return err instanceof CriError && err.kind === kind;
 }
 
 /** The runtime handler's name and settings, or InvalidArgument naming the configured ones. */
@@ -128,15 +124,11 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
     const { lease } = await pods.containerd.leases.Create({ labels: { [GcLabel.expire]: new Date(Date.now() + 10 * 60_000).toISOString() } });
     try {
       undo.push('remove the pause snapshot', async () => {
-        await pods.containerd.snapshots.Remove({ snapshotter, key: id }).catch((err: unknown) => {
-          if (!isKind(err, 'NotFound')) throw err;
-        });
+        await pods.containerd.snapshots.Remove({ snapshotter, key: id }).catch(ignoreNotFound);
       });
       await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent: chainId, labels: { [CriTsLabel.sandboxId]: id } }, { lease: lease!.id });
       undo.push('delete the pause container record', async () => {
-        await pods.containerd.containers.Delete({ id }).catch((err: unknown) => {
-          if (!isKind(err, 'NotFound')) throw err;
-        });
+        await pods.containerd.containers.Delete({ id }).catch(ignoreNotFound);
       });
       await pods.containerd.containers.Create(
         {

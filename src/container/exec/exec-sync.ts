@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { packJson } from '../../containerd/any.js';
-import { CriError, FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
+import { CriError, FailedPreconditionError, InvalidArgumentError, isCriError } from '../../errors.js';
 import type { Container } from '../container.js';
 import { type ContainerRuntime, containerIoDir } from '../container-runtime.js';
 import { createFifos, openFifoReader, removeFifoDir } from '../io/fifo.js';
@@ -18,10 +18,6 @@ export interface ExecSyncResult {
   stdout: Buffer;
   stderr: Buffer;
   exitCode: number;
-}
-
-function isKind(err: unknown, kind: string): boolean {
-  return err instanceof CriError && err.kind === kind;
 }
 
 /** Collects a stream up to the cap, resolving at EOF. */
@@ -90,7 +86,7 @@ export async function execSync(runtime: ContainerRuntime, container: Container, 
       const waitMs = timeoutSeconds > 0 ? timeoutSeconds * 1000 : NO_TIMEOUT_MS;
       ({ exitStatus: exitCode } = await containerd.tasks.Wait({ containerId: container.id, execId }, { timeoutMs: waitMs }));
     } catch (waitErr) {
-      if (!isKind(waitErr, 'DeadlineExceeded')) throw waitErr;
+      if (!isCriError(waitErr, 'DeadlineExceeded')) throw waitErr;
       await containerd.tasks.Kill({ containerId: container.id, execId, signal: 9, all: false }).catch(() => undefined);
       await containerd.tasks.Wait({ containerId: container.id, execId }, { timeoutMs: KILL_WAIT_MS }).catch(() => undefined);
       throw new CriError('DeadlineExceeded', `command ${JSON.stringify(cmd.join(' '))} timed out after ${timeoutSeconds}s and was killed`);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CriTsConfig } from '../../config/config.js';
 import type { ContainerdClient } from '../../containerd/client.js';
 import { abortIngest, type BlobSource, writeBlob } from '../../containerd/content-writer.js';
-import { CriError } from '../../errors.js';
+import { CriError, isCriError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { parseImageConfig } from '../image-config.js';
 import { ImageLabel, upsertImageRecord } from '../image-records.js';
@@ -196,14 +196,14 @@ export class ImagePuller {
       try {
         return await writeBlob(this.containerd, source, { ...options, digest: blob.digest, size: blob.size });
       } catch (err) {
-        const locked = err instanceof CriError && err.kind === 'Unavailable' && /locked/i.test(err.message);
+        const locked = isCriError(err, 'Unavailable') && /locked/i.test(err.message);
         if (locked && !options.signal?.aborted) {
           await new Promise((r) => setTimeout(r, LOCKED_RETRY_MS));
           continue;
         }
         // Unless another pull holds it, the ingest is this pull's: drop its partial bytes.
         if (!locked) await abortIngest(this.containerd, options.ref).catch(() => undefined);
-        if (err instanceof CriError && err.kind === 'FailedPrecondition') {
+        if (isCriError(err, 'FailedPrecondition')) {
           throw new CriError('FailedPrecondition', `${client.host}: ${err.message}`, { cause: err });
         }
         throw err;

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { RegistryConfig } from '../../config/config.js';
 import type { BlobSource } from '../../containerd/content-writer.js';
-import { CriError } from '../../errors.js';
+import { CriError, isCriError } from '../../errors.js';
 import { type ImageReference, formatImageReference } from '../reference.js';
 import { resolveRegistryEndpoints } from '../registry/hosts-config.js';
 import { HttpStallError } from '../registry/http.js';
@@ -61,7 +61,7 @@ export async function resolveSource(
   const kinds = failures.map((f) => (f.err instanceof CriError ? f.err.kind : 'Unavailable'));
   if (kinds.includes('Unauthenticated')) throw new CriError('Unauthenticated', `pulling ${name}: the registry refused the credentials (${detail})`);
   if (kinds.every((k) => k === 'NotFound')) throw new CriError('NotFound', `pulling ${name}: no such repository or tag (${detail})`);
-  const invalid = failures.find((f) => f.err instanceof CriError && f.err.kind === 'InvalidArgument');
+  const invalid = failures.find((f) => isCriError(f.err, 'InvalidArgument'));
   if (invalid) throw invalid.err;
   throw new CriError('Unavailable', `pulling ${name}: no registry endpoint answered (${detail})`);
 }

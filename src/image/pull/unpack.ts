@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerdClient } from '../../containerd/client.js';
-import { CriError } from '../../errors.js';
+import { CriError, isCriError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Descriptor } from '../manifest.js';
 import { chainIds, GcLabel } from './gc-labels.js';
@@ -12,10 +12,6 @@ export interface UnpackRequest {
   diffIds: string[];
   lease: string;
   log: Logger;
-}
-
-function isKind(err: unknown, kind: string): boolean {
-  return err instanceof CriError && err.kind === kind;
 }
 
 /**
@@ -51,7 +47,7 @@ export async function unpackLayers(containerd: ContainerdClient, request: Unpack
     } catch (err) {
       await containerd.snapshots.Remove({ snapshotter, key }).catch(() => undefined);
       // Another pull committed the same chain meanwhile: theirs is as good as ours.
-      if (isKind(err, 'AlreadyExists')) continue;
+      if (isCriError(err, 'AlreadyExists')) continue;
       throw err;
     }
     await containerd.content
@@ -66,7 +62,7 @@ async function snapshotExists(containerd: ContainerdClient, snapshotter: string,
     await containerd.snapshots.Stat({ snapshotter, key });
     return true;
   } catch (err) {
-    if (isKind(err, 'NotFound')) return false;
+    if (isCriError(err, 'NotFound')) return false;
     throw err;
   }
 }

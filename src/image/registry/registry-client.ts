@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CriError, NotFoundError } from '../../errors.js';
+import { CriError } from '../../errors.js';
 import { MANIFEST_ACCEPT } from '../manifest.js';
 import { parseAuthChallenges } from './auth-challenge.js';
 import type { RegistryEndpoint } from './hosts-config.js';
@@ -195,8 +195,4 @@ export class RegistryClient {
     verifyDigest(body, digest, `blob ${this.repository}@${digest}`);
     return body;
   }
-}
-
-export function isNotFound(err: unknown): boolean {
-  return err instanceof NotFoundError || (err instanceof CriError && err.kind === 'NotFound');
 }
