@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
+import { removeSnapshot, withCreationLease } from '../containerd/container-records.js';
 import { runtimeOptionsAny } from './runtime-options.js';
-import { FailedPreconditionError, ignoreNotFound, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
-import { chainIds, GcLabel } from '../image/pull/gc-labels.js';
+import { chainIds } from '../image/pull/gc-labels.js';
 import { resolveRuntimeHandler } from '../sandbox/run-sandbox.js';
 import { sandboxPaths } from '../sandbox/sandbox-files.js';
 import { CriTsLabel } from '../sandbox/sandbox-store.js';
@@ -46,14 +47,11 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
   const undo = new UndoStack();
   undo.push('release the container name', async () => runtime.store.releaseName(nameKey, id));
   try {
-    const { lease } = await pods.containerd.leases.Create({ labels: { [GcLabel.expire]: new Date(Date.now() + 10 * 60_000).toISOString() } });
-    try {
-      undo.push('remove the container snapshot', async () => {
-        await pods.containerd.snapshots.Remove({ snapshotter, key: id }).catch(ignoreNotFound);
-      });
+    await withCreationLease(pods.containerd, async (lease) => {
+      undo.push('remove the container snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
       const { mounts } = await pods.containerd.snapshots.Prepare(
         { snapshotter, key: id, parent: chainIds(image.config.diffIds).at(-1) ?? '', labels: { [CriTsLabel.sandboxId]: sandbox.id } },
-        { lease: lease!.id },
+        { lease },
       );
       const security = config.linux?.securityContext ?? null;
       const [passwd, group] = await Promise.all([readRootfsFile(mounts, 'etc/passwd'), readRootfsFile(mounts, 'etc/group')]);
@@ -121,15 +119,13 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
             extensions: { [CONTAINER_EXTENSION]: encodeContainerMetadata(metadata) },
           },
         },
-        { lease: lease!.id },
+        { lease },
       );
       const container = new Container(metadata);
       container.spec = spec;
       runtime.store.add(container);
       runtime.events.publish('created', container);
-    } finally {
-      await pods.containerd.leases.Delete({ id: lease!.id }).catch(() => undefined);
-    }
+    });
     log.info({ image: imageText, name: config.metadata.name }, 'container created');
     return id;
   } catch (err) {

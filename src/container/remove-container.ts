@@ -1,5 +1,5 @@
+import { deleteContainerAndSnapshot } from '../containerd/container-records.js';
 import { deleteTask } from '../containerd/tasks.js';
-import { ignoreNotFound } from '../errors.js';
 import type { Container } from './container.js';
 import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
 import { ContainerIo } from './io/container-io.js';
@@ -14,9 +14,8 @@ export async function removeContainer(runtime: ContainerRuntime, container: Cont
   const { containerd } = runtime.pods;
   await stopContainer(runtime, container, 0);
   await container.io?.close();
-  await deleteTask(containerd, container.id).catch(ignoreNotFound);
-  await containerd.containers.Delete({ id: container.id }).catch(ignoreNotFound);
-  await containerd.snapshots.Remove({ snapshotter: container.metadata.snapshotter, key: container.id }).catch(ignoreNotFound);
+  await deleteTask(containerd, container.id);
+  await deleteContainerAndSnapshot(containerd, container.id, container.metadata.snapshotter);
   await ContainerIo.remove(containerIoDir(runtime, container.id));
   runtime.store.delete(container.id);
   runtime.events.publish('deleted', container);

@@ -1,4 +1,4 @@
-import { ignoreNotFound } from '../errors.js';
+import { deleteContainerAndSnapshot } from '../containerd/container-records.js';
 import type { PodRuntime } from './pod-runtime.js';
 import type { Sandbox } from './sandbox.js';
 import { removeSandboxFiles, sandboxPaths } from './sandbox-files.js';
@@ -12,8 +12,7 @@ import { stopSandbox } from './stop-sandbox.js';
 export async function removeSandbox(pods: PodRuntime, sandbox: Sandbox): Promise<void> {
   if (!sandbox.metadata.stopped || sandbox.state === 'ready') await stopSandbox(pods, sandbox);
   await pods.containers.removeContainersOf(sandbox.id);
-  await pods.containerd.containers.Delete({ id: sandbox.id }).catch(ignoreNotFound);
-  await pods.containerd.snapshots.Remove({ snapshotter: sandbox.metadata.snapshotter, key: sandbox.id }).catch(ignoreNotFound);
+  await deleteContainerAndSnapshot(pods.containerd, sandbox.id, sandbox.metadata.snapshotter);
   await removeSandboxFiles(sandboxPaths(pods.config.root, pods.config.state, sandbox.id));
   pods.store.delete(sandbox.id);
   pods.log.info({ podId: sandbox.id }, 'pod sandbox removed');

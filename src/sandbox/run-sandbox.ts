@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
+import { deleteContainerRecord, removeSnapshot, withCreationLease } from '../containerd/container-records.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
 import { runtimeOptionsAny } from '../container/runtime-options.js';
-import { ignoreNotFound, InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
-import { GcLabel, chainIds } from '../image/pull/gc-labels.js';
+import { chainIds } from '../image/pull/gc-labels.js';
 import { UndoStack } from '../undo-stack.js';
 import { createNetns, removeNetns } from './netns.js';
 import type { PodRuntime } from './pod-runtime.js';
@@ -119,17 +120,10 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       stopped: false,
     };
 
-    // The snapshot and the record are made under a short lease: garbage
-    // collection may run between the two, and the record is what keeps the snapshot.
-    const { lease } = await pods.containerd.leases.Create({ labels: { [GcLabel.expire]: new Date(Date.now() + 10 * 60_000).toISOString() } });
-    try {
-      undo.push('remove the pause snapshot', async () => {
-        await pods.containerd.snapshots.Remove({ snapshotter, key: id }).catch(ignoreNotFound);
-      });
-      await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent: chainId, labels: { [CriTsLabel.sandboxId]: id } }, { lease: lease!.id });
-      undo.push('delete the pause container record', async () => {
-        await pods.containerd.containers.Delete({ id }).catch(ignoreNotFound);
-      });
+    await withCreationLease(pods.containerd, async (lease) => {
+      undo.push('remove the pause snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
+      await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent: chainId, labels: { [CriTsLabel.sandboxId]: id } }, { lease });
+      undo.push('delete the pause container record', () => deleteContainerRecord(pods.containerd, id));
       await pods.containerd.containers.Create(
         {
           container: {
@@ -143,11 +137,9 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
             extensions: { [SANDBOX_EXTENSION]: encodeSandboxMetadata(metadata) },
           },
         },
-        { lease: lease!.id },
+        { lease },
       );
-    } finally {
-      await pods.containerd.leases.Delete({ id: lease!.id }).catch(() => undefined);
-    }
+    });
 
     undo.push('kill the pause task', () => killAndDeleteTask(pods.containerd, id));
     const pid = await createAndStartTask(pods.containerd, id, { snapshotter, key: id }, {}, runtimeOptions);
