@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import { EventEmitter } from 'node:events';
 import type { Container } from './container.js';
 
@@ -19,7 +20,7 @@ export class ContainerEvents {
   }
 
   publish(type: ContainerEventType, container: Container): void {
-    this.emitter.emit('event', { type, container, atNs: BigInt(Date.now()) * 1_000_000n } satisfies ContainerEvent);
+    this.emitter.emit('event', { type, container, atNs: nowEpochNs() } satisfies ContainerEvent);
   }
 
   subscribe(listener: (event: ContainerEvent) => void): () => void {

@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import { deleteTask } from '../containerd/tasks.js';
 import type { Container } from './container.js';
 import type { ContainerRuntime } from './container-runtime.js';
@@ -21,7 +22,7 @@ export async function recordContainerExit(runtime: ContainerRuntime, container: 
     ...container.metadata,
     state: 'exited',
     exitCode: exit.exitStatus,
-    finishedAtNs: (exit.exitedAtNs > 0n ? exit.exitedAtNs : BigInt(Date.now()) * 1_000_000n).toString(),
+    finishedAtNs: (exit.exitedAtNs > 0n ? exit.exitedAtNs : nowEpochNs()).toString(),
     reason,
   };
   container.pid = 0;

@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
@@ -83,7 +84,7 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
         containerdNamespace: pods.config.containerd.namespace,
         restrictOomScoreAdj: pods.restrictOomScoreAdj,
       });
-      const now = (BigInt(Date.now()) * 1_000_000n).toString();
+      const now = nowEpochNs().toString();
       const metadata: ContainerMetadata = {
         version: 1,
         id,

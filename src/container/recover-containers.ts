@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import { getTask } from '../containerd/tasks.js';
 import { CriTsLabel } from '../sandbox/sandbox-store.js';
 import { Container } from './container.js';
@@ -46,7 +47,7 @@ export async function recoverContainers(runtime: ContainerRuntime): Promise<{ ru
     if (task) {
       await recordContainerExit(runtime, container, task);
     } else {
-      await recordContainerExit(runtime, container, { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: BigInt(Date.now()) * 1_000_000n });
+      await recordContainerExit(runtime, container, { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowEpochNs() });
       container.metadata = { ...container.metadata, reason: 'Unknown', message: 'the container task was gone when cri-ts started' };
       await runtime.store.persist(container).catch(() => undefined);
     }
@@ -62,7 +63,7 @@ export async function reconcileContainerStates(runtime: ContainerRuntime): Promi
     const task = await getTask(runtime.pods.containerd, container.id).catch(() => undefined);
     if (task && task.status === 'running') continue;
     await runtime.store.lock.run(container.id, () =>
-      recordContainerExit(runtime, container, task ?? { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: BigInt(Date.now()) * 1_000_000n }),
+      recordContainerExit(runtime, container, task ?? { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowEpochNs() }),
     );
   }
 }

@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import { createAndStartTask } from '../containerd/tasks.js';
 import { FailedPreconditionError } from '../errors.js';
 import { resolveRuntimeHandler } from '../sandbox/run-sandbox.js';
@@ -42,13 +43,13 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
     io.taskStarted();
     container.io = io;
     container.pid = pid;
-    container.metadata = { ...metadata, state: 'running', startedAtNs: (BigInt(Date.now()) * 1_000_000n).toString() };
+    container.metadata = { ...metadata, state: 'running', startedAtNs: nowEpochNs().toString() };
     await runtime.store.persist(container);
     runtime.events.publish('started', container);
     log.info({ pid }, 'container started');
   } catch (err) {
     await io.close();
-    const now = (BigInt(Date.now()) * 1_000_000n).toString();
+    const now = nowEpochNs().toString();
     container.metadata = {
       ...metadata,
       state: 'exited',

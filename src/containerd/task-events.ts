@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { unpackAny } from './any.js';
 import type { ContainerdClient } from './client.js';
@@ -61,7 +62,7 @@ export class TaskEventMonitor {
           if (envelope.topic === '/tasks/exit') {
             const exit = unpackAny<{ containerId: string; id: string; pid: number; exitStatus: number; exitedAt: TimestampLike | null }>(envelope.event);
             if (!exit) continue;
-            const at = exit.exitedAt ? BigInt(exit.exitedAt.seconds) * 1_000_000_000n + BigInt(exit.exitedAt.nanos) : BigInt(Date.now()) * 1_000_000n;
+            const at = exit.exitedAt ? BigInt(exit.exitedAt.seconds) * 1_000_000_000n + BigInt(exit.exitedAt.nanos) : nowEpochNs();
             this.handlers.onExit({ containerId: exit.containerId, processId: exit.id, pid: exit.pid, exitStatus: exit.exitStatus, exitedAtNs: at });
           } else if (envelope.topic === '/tasks/oom') {
             const oom = unpackAny<{ containerId: string }>(envelope.event);

@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import type { ContainerdClient } from '../containerd/client.js';
 import { CriError, isCriError } from '../errors.js';
 
@@ -63,7 +64,7 @@ export class SnapshotterUsageMeter {
       mountpoint,
       usedBytes,
       inodesUsed,
-      timestampNs: BigInt(Date.now()) * 1_000_000n,
+      timestampNs: nowEpochNs(),
     };
     return this.cached;
   }

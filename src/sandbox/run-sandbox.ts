@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
@@ -109,7 +110,7 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       id,
       config,
       runtimeHandler: handlerName,
-      createdAtNs: (BigInt(Date.now()) * 1_000_000n).toString(),
+      createdAtNs: nowEpochNs().toString(),
       netnsPath,
       hostNetwork: modes.hostNetwork,
       ips,

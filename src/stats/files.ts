@@ -34,12 +34,5 @@ export function parseKeyedValues(text: string | undefined): Map<string, bigint> 
   return values;
 }
 
-// Wall clock anchored once, advanced by the monotonic clock: ns resolution, and
-// rate deltas do not jump when the wall clock is stepped.
-const wallAnchorNs = BigInt(Date.now()) * 1_000_000n;
-const monoAnchorNs = process.hrtime.bigint();
-
 /** Unix time in nanoseconds (as CRI timestamps are). */
-export function nowNs(): bigint {
-  return wallAnchorNs + (process.hrtime.bigint() - monoAnchorNs);
-}
+export { nowEpochNs as nowNs } from '../clock.js';

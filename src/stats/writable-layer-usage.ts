@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../clock.js';
 import type { ContainerdClient } from '../containerd/client.js';
 
 export interface LayerUsage {
@@ -24,7 +25,7 @@ export class WritableLayerUsage {
   async get(snapshotter: string, key: string): Promise<LayerUsage | undefined> {
     const cached = this.cache.get(key);
     if (!cached) return this.measure(snapshotter, key);
-    if (BigInt(Date.now()) * 1_000_000n - cached.timestampNs > BigInt(this.maxAgeMs) * 1_000_000n) {
+    if (nowEpochNs() - cached.timestampNs > BigInt(this.maxAgeMs) * 1_000_000n) {
       void this.measure(snapshotter, key);
     }
     return cached;
@@ -39,7 +40,7 @@ export class WritableLayerUsage {
     this.refreshing.add(key);
     try {
       const usage = await this.containerd.snapshots.Usage({ snapshotter, key });
-      const figure = { usedBytes: Number(usage.size), inodesUsed: Number(usage.inodes), timestampNs: BigInt(Date.now()) * 1_000_000n };
+      const figure = { usedBytes: Number(usage.size), inodesUsed: Number(usage.inodes), timestampNs: nowEpochNs() };
       this.cache.set(key, figure);
       return figure;
     } catch {

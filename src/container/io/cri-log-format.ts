@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../../clock.js';
 // The CRI container log format that kubelet reads (and rotates):
 //
 //   <RFC3339Nano timestamp> <stream> <tag> <content>\n
@@ -18,7 +19,6 @@
 export type CriStream = 'stdout' | 'stderr';
 
 const NS_PER_SEC = 1_000_000_000n;
-const NS_PER_MS = 1_000_000n;
 const NEWLINE = 0x0a;
 const CR = 0x0d;
 
@@ -40,27 +40,7 @@ export function formatTimestamp(epochNs: bigint): string {
   return `${cachedPrefix}.${fraction.toString().padStart(9, '0')}Z`;
 }
 
-// Wall clock with nanosecond digits: Date.now() (ms) as the base, advanced by
-// the monotonic process.hrtime. Re-based when the two drift apart (clock
-// step or slew), so the result stays within a couple of ms of the wall clock.
-const MAX_DRIFT_NS = 2n * NS_PER_MS;
-let baseWallNs = BigInt(Date.now()) * NS_PER_MS;
-let baseHrNs = process.hrtime.bigint();
-
-/** Nanoseconds since the epoch (wall clock, sub-millisecond digits from hrtime). */
-export function nowEpochNs(): bigint {
-  const hr = process.hrtime.bigint();
-  const wall = BigInt(Date.now()) * NS_PER_MS;
-  const estimate = baseWallNs + (hr - baseHrNs);
-  const drift = estimate - wall;
-  // Date.now() truncates to the ms, so the estimate is normally 0..1 ms ahead.
-  if (drift > MAX_DRIFT_NS || drift < -MAX_DRIFT_NS) {
-    baseWallNs = wall;
-    baseHrNs = hr;
-    return wall;
-  }
-  return estimate;
-}
+export { nowEpochNs };
 
 export function nowTimestamp(): string {
   return formatTimestamp(nowEpochNs());

@@ -1,3 +1,4 @@
+import { nowEpochNs } from '../../clock.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { PodSandboxStatusRequest__Output } from '../../generated/cri/runtime/v1/PodSandboxStatusRequest.js';
 import type { PodSandboxStatusResponse } from '../../generated/cri/runtime/v1/PodSandboxStatusResponse.js';
@@ -35,6 +36,6 @@ export async function podSandboxStatus(ctx: ServerContext, request: PodSandboxSt
     status: toPodSandboxStatus(sandbox),
     info,
     containersStatuses: [],
-    timestamp: (BigInt(Date.now()) * 1_000_000n).toString(),
+    timestamp: nowEpochNs().toString(),
   };
 }
