@@ -90,8 +90,9 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   await rm(join(config.state, 'fifo-pool'), { recursive: true, force: true });
   useFifoPool(join(config.state, 'fifo-pool'));
   const { client, managed } = await connectContainerd(config, log);
-  const images = new ImageCatalog(client, config.sandboxImage, log);
-  const puller = new ImagePuller(client, config, log);
+  const imageFsUsage = new SnapshotterUsageMeter(client, config.containerd.snapshotter);
+  const images = new ImageCatalog(client, config.sandboxImage, log, () => imageFsUsage.invalidate());
+  const puller = new ImagePuller(client, config, log, () => images.changed());
   const pods: PodRuntime = {
     containerd: client,
     config,
@@ -138,7 +139,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     containerd: client,
     log,
     restrictOomScoreAdj,
-    imageFsUsage: new SnapshotterUsageMeter(client, config.containerd.snapshotter),
+    imageFsUsage,
     images,
     puller,
     pods,

@@ -3,7 +3,7 @@ import { readBlob } from '../containerd/content-reader.js';
 import { CriError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type ImageConfig, parseImageConfig } from './image-config.js';
-import { ImageLabel } from './image-records.js';
+import { deleteImageRecord, ImageLabel } from './image-records.js';
 import { hostPlatform, parseManifestDocument, selectPlatformManifest } from './manifest.js';
 import { formatImageReference, type ImageReference, isImageId, parseImageReference, repositoryName } from './reference.js';
 import type { RootDescriptor } from './pull/registry-source.js';
@@ -57,6 +57,8 @@ export class ImageCatalog {
     private readonly containerd: ContainerdClient,
     private readonly sandboxImage: string,
     private readonly log: Logger,
+    /** Told when cri-ts itself added or removed images (the image filesystem usage changed too). */
+    private readonly onChanged: () => void = () => undefined,
   ) {}
 
   async list(): Promise<CatalogImage[]> {
@@ -69,9 +71,19 @@ export class ImageCatalog {
     return listing;
   }
 
-  /** Forgets the last listing, after cri-ts itself changed the image records. */
-  invalidate(): void {
+  /** cri-ts itself changed the image records (a pull, a removal): the next listing reads them afresh. */
+  changed(): void {
     this.recent = undefined;
+    this.onChanged();
+  }
+
+  /** Deletes image records by name; the last deletion waits for containerd's garbage collection. */
+  async removeRecords(names: readonly string[]): Promise<void> {
+    try {
+      for (const [i, name] of names.entries()) await deleteImageRecord(this.containerd, name, i === names.length - 1);
+    } finally {
+      this.changed();
+    }
   }
 
   private async listNow(): Promise<CatalogImage[]> {

@@ -10,7 +10,6 @@ export async function ensureSandboxImage(pods: PodRuntime): Promise<CatalogImage
   if (present) return present;
   pods.log.info({ image: name }, 'pulling the sandbox image');
   await pods.puller.pull(parseImageReference(name), NO_CREDENTIALS);
-  pods.images.invalidate();
   const pulled = await pods.images.find(name);
   if (!pulled) throw new Error(`sandbox image ${name} was pulled but is not in containerd's image store`);
   return pulled;

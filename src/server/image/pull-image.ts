@@ -25,7 +25,5 @@ export async function pullImage(ctx: ServerContext, request: PullImageRequest__O
   if (text === '') throw new InvalidArgumentError('image.image is empty; name the image to pull, e.g. "busybox:1.36"');
   const ref = parseImageReference(text);
   const pulled = await ctx.puller.pull(ref, credentialsFrom(request.auth));
-  ctx.imageFsUsage.invalidate();
-  ctx.images.invalidate();
   return { imageRef: pulled.imageId };
 }

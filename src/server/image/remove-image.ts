@@ -1,7 +1,6 @@
 import type { RemoveImageRequest__Output } from '../../generated/cri/runtime/v1/RemoveImageRequest.js';
 import type { RemoveImageResponse } from '../../generated/cri/runtime/v1/RemoveImageResponse.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { deleteImageRecord } from '../../image/image-records.js';
 import { formatImageReference, parseImageReference } from '../../image/reference.js';
 import type { ServerContext } from '../context.js';
 
@@ -28,15 +27,11 @@ export async function removeImage(ctx: ServerContext, request: RemoveImageReques
   const log = ctx.log.child({ imageId: image.id });
   const tag = tagNameOf(text);
   if (tag && image.repoTags.includes(tag) && image.repoTags.length > 1) {
-    await deleteImageRecord(ctx.containerd, tag, false);
-    ctx.images.invalidate();
+    await ctx.images.removeRecords([tag]);
     log.info({ tag }, 'image tag removed');
     return {};
   }
-  const names = image.recordNames;
-  for (const [i, name] of names.entries()) await deleteImageRecord(ctx.containerd, name, i === names.length - 1);
-  ctx.imageFsUsage.invalidate();
-  ctx.images.invalidate();
-  log.info({ names }, 'image removed');
+  await ctx.images.removeRecords(image.recordNames);
+  log.info({ names: image.recordNames }, 'image removed');
   return {};
 }
