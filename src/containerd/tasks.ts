@@ -72,13 +72,42 @@ export async function killTask(containerd: ContainerdClient, id: string, signal:
   }
 }
 
-/** Waits for the task to exit; returns its exit status, or undefined on timeout. */
-export async function waitTask(containerd: ContainerdClient, id: string, timeoutMs: number): Promise<{ exitStatus: number; exitedAtNs: bigint } | undefined> {
+/** Time the Wait call may take beyond the caller's own timeout, so the local timer, not the gRPC deadline, ends it. */
+const WAIT_DEADLINE_SLACK_MS = 30_000;
+
+/**
+ * Waits for a task's process (the init process, or `execId`) to exit;
+ * undefined when it has not within `timeoutMs`. The timeout is a local timer
+ * that cancels the call: with a gRPC deadline of the same length containerd
+ * may notice it first and answer Unknown "context deadline exceeded", which
+ * would read as a failure rather than a timeout.
+ */
+export async function waitProcess(
+  containerd: ContainerdClient,
+  process: { containerId: string; execId?: string },
+  timeoutMs: number,
+): Promise<{ exitStatus: number; exitedAtNs: bigint } | undefined> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
   try {
-    const { exitStatus, exitedAt } = await containerd.tasks.Wait({ containerId: id }, { timeoutMs });
+    const { exitStatus, exitedAt } = await containerd.tasks.Wait(
+      { containerId: process.containerId, execId: process.execId ?? '' },
+      { timeoutMs: timeoutMs + WAIT_DEADLINE_SLACK_MS, signal: timeout.signal },
+    );
     return { exitStatus, exitedAtNs: exitedAt ? BigInt(exitedAt.seconds) * 1_000_000_000n + BigInt(exitedAt.nanos) : 0n };
   } catch (err) {
-    if (isCriError(err, 'DeadlineExceeded')) return undefined;
+    if (timeout.signal.aborted) return undefined;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Waits for the task to exit; returns its exit status, or undefined on timeout. A task already deleted counts as exited. */
+export async function waitTask(containerd: ContainerdClient, id: string, timeoutMs: number): Promise<{ exitStatus: number; exitedAtNs: bigint } | undefined> {
+  try {
+    return await waitProcess(containerd, { containerId: id }, timeoutMs);
+  } catch (err) {
     if (isCriError(err, 'NotFound')) return { exitStatus: 0, exitedAtNs: 0n };
     throw err;
   }

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { packJson } from '../../containerd/any.js';
-import { FailedPreconditionError, isCriError } from '../../errors.js';
+import { waitProcess } from '../../containerd/tasks.js';
+import { FailedPreconditionError } from '../../errors.js';
 import type { Container } from '../container.js';
 import { type ContainerRuntime, containerIoDir } from '../container-runtime.js';
 import { createFifos, type FifoReader, openFifoReader, openFifoWriter, removeFifoDir } from '../io/fifo.js';
@@ -82,14 +83,9 @@ export async function prepareExec(
       stderr?.releasePlaceholder();
     },
     async wait(timeoutMs) {
-      try {
-        const { exitStatus } = await containerd.tasks.Wait({ containerId, execId }, { timeoutMs });
-        exited = true;
-        return exitStatus;
-      } catch (err) {
-        if (isCriError(err, 'DeadlineExceeded')) return undefined;
-        throw err;
-      }
+      const exit = await waitProcess(containerd, { containerId, execId }, timeoutMs);
+      if (exit) exited = true;
+      return exit?.exitStatus;
     },
     kill,
     async closeStdin() {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CallOptions } from '../../../src/containerd/connection.js';
+import type { ContainerdClient } from '../../../src/containerd/client.js';
+import { waitProcess, waitTask } from '../../../src/containerd/tasks.js';
+import { CriError } from '../../../src/errors.js';
+
+/**
+ * A containerd whose Wait never sees an exit: like the real one, it answers
+ * Unknown "context deadline exceeded" when the call's deadline passes, and
+ * the call ends as cancelled when the client gives up first.
+ */
+function neverExitingContainerd(): ContainerdClient {
+  const tasks = {
+    Wait: (_request: unknown, options?: CallOptions) =>
+      new Promise((_resolve, reject) => {
+        const timer = setTimeout(() => reject(new CriError('Internal', 'containerd Wait: context deadline exceeded: unknown')), options?.timeoutMs ?? 0);
+        options?.signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(new CriError('Internal', 'containerd Wait: Cancelled on client'));
+        });
+      }),
+  };
+  return { tasks } as unknown as ContainerdClient;
+}
+
+describe('waiting for a task', () => {
+  it('reads a timeout as "not exited yet", even where containerd answers the deadline itself', async () => {
+    const started = Date.now();
+    assert.equal(await waitProcess(neverExitingContainerd(), { containerId: 'c1' }, 50), undefined);
+    assert.ok(Date.now() - started < 5000);
+    assert.equal(await waitTask(neverExitingContainerd(), 'c1', 50), undefined);
+  });
+
+  it('returns the exit status and time', async () => {
+    const containerd = { tasks: { Wait: async () => ({ exitStatus: 3, exitedAt: { seconds: 2, nanos: 5 } }) } } as unknown as ContainerdClient;
+    assert.deepEqual(await waitProcess(containerd, { containerId: 'c1', execId: 'e1' }, 50), { exitStatus: 3, exitedAtNs: 2_000_000_005n });
+  });
+
+  it('takes a task that is already gone as exited, and passes other failures on', async () => {
+    const gone = { tasks: { Wait: async () => Promise.reject(new CriError('NotFound', 'no task')) } } as unknown as ContainerdClient;
+    assert.deepEqual(await waitTask(gone, 'c1', 50), { exitStatus: 0, exitedAtNs: 0n });
+    const broken = { tasks: { Wait: async () => Promise.reject(new CriError('Unavailable', 'containerd is down')) } } as unknown as ContainerdClient;
+    await assert.rejects(waitTask(broken, 'c1', 50), /containerd is down/);
+  });
+});
