@@ -13,13 +13,8 @@
 #
 # How critest reports (v1.36.0): with -benchmarking-params-file setting the
 # *Number fields (a benchmark whose number is unset is skipped) and
-# -benchmarking-output-dir, it writes pod_benchmark_data.json,
-# container_benchmark_data.json, image_lifecycle_benchmark_data.json and
-# image_listing_benchmark_data.json: {operationsNames, numParallel, datapoints:
-# [{operationsDurationsNs: [one per operation]}]}; no medians, computed here.
-# "start a container from scratch" (RunPodSandbox + CreateContainer +
-# StartContainer + stop/remove, measured once) is a gmeasure experiment found
-# only in ginkgo's report (ReportEntries). critest ignores
+# -benchmarking-output-dir, it writes one JSON file per benchmark with every
+# sample and no medians; bench-medians.mjs computes them. critest ignores
 # imageListingBenchmarkImages (read before the params file is loaded), so
 # ListImages lists whatever the runtime holds. Everything lands in OUTDIR.
 set -euo pipefail
@@ -50,29 +45,5 @@ rc=0
   > "$OUT/critest-bench.log" 2>&1) || rc=$?
 echo "critest -benchmark against $ENDPOINT exited $rc, log $OUT/critest-bench.log" >&2
 
-node - "$OUT" <<'JS'
-const fs = require('node:fs');
-const out = process.argv[2];
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const line = (name, ns, parallel) =>
-  console.log(`${name.padEnd(24)} ${(median(ns) / 1e6).toFixed(1).padStart(8)} ms  (${ns.length} samples, ${parallel} in parallel)`);
-for (const f of ['pod', 'container', 'image_lifecycle', 'image_listing']) {
-  const file = `${out}/${f}_benchmark_data.json`;
-  if (!fs.existsSync(file)) { console.log(`${f}: no results (${file} missing)`); continue; }
-  const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-  r.operationsNames.forEach((op, i) =>
-    line(op, r.datapoints.map((d) => d.operationsDurationsNs[i]).filter((x) => x > 0), r.numParallel));
-}
-if (fs.existsSync(`${out}/report.json`)) {
-  for (const spec of JSON.parse(fs.readFileSync(`${out}/report.json`, 'utf8')).flatMap((r) => r.SpecReports ?? []))
-    for (const e of spec.ReportEntries ?? []) {
-      const exp = JSON.parse(e.Value?.AsJSON ?? '{}');
-      for (const m of exp.Measurements ?? [])
-        if (m.Durations?.length) line(m.Name === 'create PodSandbox and container' ? 'PodAndContainerStart' : m.Name.replace(/\s+/g, '_'), m.Durations, 1);
-    }
-}
-JS
+node "$HERE/bench-medians.mjs" "$OUT"
 exit $rc

@@ -57,7 +57,7 @@ wait_socket() { # PATH PID WHAT
   return 1
 }
 
-mkdir -p "$W/containerd-root" "$W/containerd-state" "$W/net.d"
+mkdir -p "$W/containerd-root" "$W/containerd-state"
 cat > "$W/containerd.toml" <<EOF
 version = 2
 root = "$W/containerd-root"
@@ -72,44 +72,7 @@ containerd --config "$W/containerd.toml" > "$W/containerd.log" 2>&1 &
 pids+=($!)
 wait_socket "$CTRD_SOCK" "${pids[-1]}" containerd
 
-cat > "$W/net.d/10-crits.conflist" <<'EOF'
-{
-  "cniVersion": "1.0.0",
-  "name": "crits",
-  "plugins": [
-    { "type": "bridge", "bridge": "crits0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "10.88.0.0/16" }]], "routes": [{ "dst": "0.0.0.0/0" }] } },
-    { "type": "portmap", "capabilities": { "portMappings": true } },
-    { "type": "loopback" }
-  ]
-}
-EOF
-cat > "$W/cri-ts.toml" <<EOF
-root = "$W/cri-ts-root"
-state = "$W/cri-ts-state"
-sandbox_image = "registry.k8s.io/pause:3.10"
-[grpc]
-address = "$CRITS_SOCK"
-[containerd]
-address = "$CTRD_SOCK"
-[containerd.managed]
-enabled = false
-[containerd.runtimes.runc]
-runtime_type = "io.containerd.runc.v2"
-[containerd.runtimes.crun]
-runtime_type = "io.containerd.runc.v2"
-[containerd.runtimes.crun.options]
-BinaryName = "/usr/bin/crun"
-[cni]
-conf_dir = "$W/net.d"
-bin_dirs = ["/usr/lib/cni"]
-[registry.mirrors."registry.k8s.io"]
-endpoint = ["http://127.0.0.1:5000"]
-[registry.mirrors."k8s.gcr.io"]
-endpoint = ["http://127.0.0.1:5000"]
-[registry.mirrors."gcr.io"]
-endpoint = ["http://127.0.0.1:5000"]
-EOF
+bash "$HERE/cri-ts-config.sh" "$W" "$CTRD_SOCK" "$CRITS_SOCK"
 node "$ROOT/dist/src/cli/main.js" serve --config "$W/cri-ts.toml" > "$W/cri-ts.log" 2>&1 &
 pids+=($!)
 wait_socket "$CRITS_SOCK" "${pids[-1]}" cri-ts
