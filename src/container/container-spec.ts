@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { ImageConfig } from '../image/image-config.js';
@@ -49,8 +50,9 @@ export function containerArgs(config: ContainerConfig__Output, image: ImageConfi
   return [...command, ...args];
 }
 
-function pidNamespace(input: ContainerSpecInput): NamespaceChoice {
-  const mode = input.config.linux?.securityContext?.namespaceOptions?.pid ?? 'CONTAINER';
+/** The pid namespace by NamespaceOption; absent options mean POD, the proto's zero value, as for containerd's CRI. */
+export function pidNamespace(input: Pick<ContainerSpecInput, 'config' | 'sandboxPid' | 'targetPid'>): NamespaceChoice {
+  const mode = input.config.linux?.securityContext?.namespaceOptions?.pid ?? 'POD';
   if (mode === 'NODE') return { kind: 'host' };
   if (mode === 'POD') return { kind: 'join', path: `/proc/${input.sandboxPid}/ns/pid` };
   if (mode === 'TARGET') {
@@ -77,6 +79,8 @@ export async function buildContainerSpec(input: ContainerSpecInput): Promise<Oci
   const args = containerArgs(config, input.image);
   if (args.length === 0) throw new InvalidArgumentError(`no command to run: the config gives no command or args and image ${input.imageName} has no entrypoint or cmd`);
   withArgs(spec, args);
+  // As Docker and containerd do: the pod's hostname (the node's when the pod names none), which image and config may override.
+  withEnv(spec, [`HOSTNAME=${sandbox.config.hostname || hostname()}`]);
   withEnv(spec, input.image.env.some((e) => e.startsWith('PATH=')) ? input.image.env : [DEFAULT_PATH, ...input.image.env]);
   withEnv(spec, config.envs.map((kv) => `${kv.key}=${kv.value}`));
   withCwd(spec, config.workingDir || input.image.workingDir);
@@ -113,7 +117,8 @@ export async function buildContainerSpec(input: ContainerSpecInput): Promise<Oci
 
   await withDevices(spec, config.devices);
   withLinuxResources(spec, config.linux?.resources ?? null);
-  withOomScoreAdj(spec, Number(config.linux?.resources?.oomScoreAdj ?? 0), input.restrictOomScoreAdj);
+  // Without resources the container keeps the shim's score, as with containerd's CRI; kubelet always sends them.
+  if (config.linux?.resources) withOomScoreAdj(spec, Number(config.linux.resources.oomScoreAdj), input.restrictOomScoreAdj);
   withCgroupsPath(spec, cgroupsPath(sandbox.config.linux?.cgroupParent ?? '', input.id, input.cgroupDriver, input.containerdNamespace));
 
   const pod = sandbox.config.metadata;

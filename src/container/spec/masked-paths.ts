@@ -1,5 +1,4 @@
 import { InvalidArgumentError } from '../../errors.js';
-import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from './default-spec.js';
 import type { OciSpec } from './oci-types.js';
 
 export interface PathLists {
@@ -15,9 +14,10 @@ function checked(paths: readonly string[], field: string): string[] {
 }
 
 /**
- * Masked and read-only paths: a non-empty list from the security context
- * replaces the defaults (kubelet sends the defaults itself, or its own list),
- * an empty one keeps the defaults; a privileged container has neither.
+ * Masked and read-only paths exactly as the security context lists them, as
+ * containerd's CRI does: kubelet sends the default lists itself, and empty
+ * ones for procMount Unmasked, which an empty list must therefore honour. A
+ * privileged container has neither.
  */
 export function withMaskedAndReadonlyPaths(spec: OciSpec, lists: PathLists, privileged: boolean): void {
   const linux = (spec.linux ??= {});
@@ -26,6 +26,6 @@ export function withMaskedAndReadonlyPaths(spec: OciSpec, lists: PathLists, priv
     delete linux.readonlyPaths;
     return;
   }
-  linux.maskedPaths = lists.maskedPaths.length > 0 ? checked(lists.maskedPaths, 'masked_paths') : [...DEFAULT_MASKED_PATHS];
-  linux.readonlyPaths = lists.readonlyPaths.length > 0 ? checked(lists.readonlyPaths, 'readonly_paths') : [...DEFAULT_READONLY_PATHS];
+  linux.maskedPaths = checked(lists.maskedPaths, 'masked_paths');
+  linux.readonlyPaths = checked(lists.readonlyPaths, 'readonly_paths');
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { containerArgs } from '../../../src/container/container-spec.js';
+import { hostname } from 'node:os';
+import { buildContainerSpec, containerArgs, pidNamespace } from '../../../src/container/container-spec.js';
 import { layerDirs } from '../../../src/container/rootfs-files.js';
 import { cgroupsPath } from '../../../src/container/spec/cgroups.js';
 import { clampOomScoreAdj } from '../../../src/container/spec/oom-score.js';
@@ -8,6 +9,7 @@ import { checkSysctl } from '../../../src/container/spec/sysctls.js';
 import type { ContainerConfig__Output } from '../../../src/generated/cri/runtime/v1/ContainerConfig.js';
 import type { ImageConfig } from '../../../src/image/image-config.js';
 import { CriError } from '../../../src/errors.js';
+import type { SandboxMetadata } from '../../../src/sandbox/sandbox.js';
 
 const image = { entrypoint: ['/entry'], cmd: ['default-arg'] } as unknown as ImageConfig;
 const config = (command: string[], args: string[]): ContainerConfig__Output => ({ command, args }) as unknown as ContainerConfig__Output;
@@ -22,6 +24,21 @@ describe('container command (CRI rules)', () => {
   it('drops both entrypoint and cmd when the config gives a command', () => {
     assert.deepEqual(containerArgs(config(['sh'], []), image), ['sh']);
     assert.deepEqual(containerArgs(config(['sh'], ['-c', 'true']), image), ['sh', '-c', 'true']);
+  });
+});
+
+describe('container pid namespace (NamespaceOption)', () => {
+  const withPid = (namespaceOptions: unknown): ContainerConfig__Output => ({ linux: { securityContext: { namespaceOptions } } }) as unknown as ContainerConfig__Output;
+  it("joins the pod's when no namespace options are given, as the proto's zero value POD says", () => {
+    assert.deepEqual(pidNamespace({ config: { linux: null } as unknown as ContainerConfig__Output, sandboxPid: 42 }), { kind: 'join', path: '/proc/42/ns/pid' });
+    assert.deepEqual(pidNamespace({ config: withPid(null), sandboxPid: 42 }), { kind: 'join', path: '/proc/42/ns/pid' });
+    assert.deepEqual(pidNamespace({ config: withPid({ pid: 'POD' }), sandboxPid: 42 }), { kind: 'join', path: '/proc/42/ns/pid' });
+  });
+  it('makes a new one for CONTAINER, uses the host for NODE, and joins the target for TARGET', () => {
+    assert.deepEqual(pidNamespace({ config: withPid({ pid: 'CONTAINER' }), sandboxPid: 42 }), { kind: 'new' });
+    assert.deepEqual(pidNamespace({ config: withPid({ pid: 'NODE' }), sandboxPid: 42 }), { kind: 'host' });
+    assert.deepEqual(pidNamespace({ config: withPid({ pid: 'TARGET' }), sandboxPid: 42, targetPid: 7 }), { kind: 'join', path: '/proc/7/ns/pid' });
+    assert.throws(() => pidNamespace({ config: withPid({ pid: 'TARGET' }), sandboxPid: 42 }), (e: unknown) => e instanceof CriError && e.kind === 'InvalidArgument');
   });
 });
 
@@ -55,5 +72,40 @@ describe('spec pieces', () => {
     ] as const) {
       assert.throws(() => checkSysctl(name, host), (e: unknown) => e instanceof CriError && e.kind === 'InvalidArgument' && e.message.includes(name));
     }
+  });
+});
+
+describe('the whole container spec', () => {
+  const sandbox = (hostname: string): SandboxMetadata =>
+    ({ id: 'pod1', config: { hostname, metadata: { name: 'p', namespace: 'n', uid: 'u' }, linux: null }, hostNetwork: false, netnsPath: '/run/netns/x' }) as unknown as SandboxMetadata;
+  const input = (config: Partial<ContainerConfig__Output>, hostname = 'pod-host') => ({
+    id: 'c1',
+    config: { metadata: { name: 'c' }, command: ['sh'], args: [], envs: [], mounts: [], devices: [], workingDir: '', tty: false, linux: null, ...config } as unknown as ContainerConfig__Output,
+    sandbox: sandbox(hostname),
+    sandboxPid: 42,
+    sandboxFiles: { dir: '/p', hostname: '/p/hostname', hosts: '/p/hosts', resolvConf: '/p/resolv.conf', shm: '/s/shm' },
+    image: { user: '', env: ['PATH=/bin'], entrypoint: [], cmd: [], workingDir: '', stopSignal: '', volumes: [], labels: {}, diffIds: [], raw: {} } as ImageConfig,
+    imageName: 'busybox',
+    user: { uid: 0, gid: 0, additionalGids: [0] },
+    cgroupDriver: 'cgroupfs' as const,
+    containerdNamespace: 'k8s.io',
+    restrictOomScoreAdj: false,
+  });
+
+  it('sets HOSTNAME to the pod hostname, else the node hostname, and lets the config override it', async () => {
+    assert.ok((await buildContainerSpec(input({}))).process?.env?.includes('HOSTNAME=pod-host'));
+    assert.ok((await buildContainerSpec(input({}, ''))).process?.env?.includes(`HOSTNAME=${hostname()}`));
+    const env = (await buildContainerSpec(input({ envs: [{ key: 'HOSTNAME', value: 'mine' }] } as never))).process?.env ?? [];
+    assert.deepEqual(env.filter((e) => e.startsWith('HOSTNAME=')), ['HOSTNAME=mine']);
+  });
+
+  it('leaves oom_score_adj alone without resources and masks only the paths it is given', async () => {
+    const spec = await buildContainerSpec(input({}));
+    assert.equal(spec.process?.oomScoreAdj, undefined);
+    assert.deepEqual(spec.linux?.maskedPaths, []);
+    assert.deepEqual(spec.linux?.namespaces?.find((n) => n.type === 'pid'), { type: 'pid', path: '/proc/42/ns/pid' });
+    const resources = { cpuPeriod: '0', cpuQuota: '0', cpuShares: '0', memoryLimitInBytes: '0', oomScoreAdj: '5', cpusetCpus: '', cpusetMems: '', hugepageLimits: [], unified: {}, memorySwapLimitInBytes: '0' };
+    const withResources = await buildContainerSpec(input({ linux: { resources, securityContext: null } } as never));
+    assert.equal(withResources.process?.oomScoreAdj, 5);
   });
 });

@@ -5,21 +5,21 @@ import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, defaultSpec } from '../..
 import { withMaskedAndReadonlyPaths } from '../../../../src/container/spec/masked-paths.js';
 
 describe('withMaskedAndReadonlyPaths', () => {
-  it('keeps the defaults when the security context gives none', () => {
+  it('masks nothing when the security context lists nothing (kubelet\'s procMount Unmasked)', () => {
     const spec = defaultSpec();
     withMaskedAndReadonlyPaths(spec, { maskedPaths: [], readonlyPaths: [] }, false);
-    assert.deepEqual(spec.linux?.maskedPaths, DEFAULT_MASKED_PATHS);
-    assert.deepEqual(spec.linux?.readonlyPaths, DEFAULT_READONLY_PATHS);
+    assert.deepEqual(spec.linux?.maskedPaths, []);
+    assert.deepEqual(spec.linux?.readonlyPaths, []);
   });
 
-  it('replaces each default list with a given one', () => {
+  it('uses each list exactly as given', () => {
     const spec = defaultSpec();
-    withMaskedAndReadonlyPaths(spec, { maskedPaths: ['/bin/ls'], readonlyPaths: [] }, false);
-    assert.deepEqual(spec.linux?.maskedPaths, ['/bin/ls']);
-    assert.deepEqual(spec.linux?.readonlyPaths, DEFAULT_READONLY_PATHS);
-    withMaskedAndReadonlyPaths(spec, { maskedPaths: [], readonlyPaths: ['/tmp'] }, false);
-    assert.deepEqual(spec.linux?.maskedPaths, DEFAULT_MASKED_PATHS);
-    assert.deepEqual(spec.linux?.readonlyPaths, ['/tmp']);
+    withMaskedAndReadonlyPaths(spec, { maskedPaths: [...DEFAULT_MASKED_PATHS, '/bin/ls'], readonlyPaths: [] }, false);
+    assert.deepEqual(spec.linux?.maskedPaths, [...DEFAULT_MASKED_PATHS, '/bin/ls']);
+    assert.deepEqual(spec.linux?.readonlyPaths, []);
+    withMaskedAndReadonlyPaths(spec, { maskedPaths: [], readonlyPaths: [...DEFAULT_READONLY_PATHS, '/tmp'] }, false);
+    assert.deepEqual(spec.linux?.maskedPaths, []);
+    assert.deepEqual(spec.linux?.readonlyPaths, [...DEFAULT_READONLY_PATHS, '/tmp']);
   });
 
   it('clears both for a privileged container', () => {
@@ -36,10 +36,11 @@ describe('withMaskedAndReadonlyPaths', () => {
     );
   });
 
-  it('does not share the default arrays', () => {
+  it('does not share the given arrays', () => {
     const spec = defaultSpec();
-    withMaskedAndReadonlyPaths(spec, { maskedPaths: [], readonlyPaths: [] }, false);
+    const given = ['/proc/kcore'];
+    withMaskedAndReadonlyPaths(spec, { maskedPaths: given, readonlyPaths: [] }, false);
     spec.linux!.maskedPaths!.push('/x');
-    assert.ok(!DEFAULT_MASKED_PATHS.includes('/x'));
+    assert.deepEqual(given, ['/proc/kcore']);
   });
 });
