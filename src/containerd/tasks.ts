@@ -74,6 +74,8 @@ export async function killTask(containerd: ContainerdClient, id: string, signal:
 
 /** Time the Wait call may take beyond the caller's own timeout, so the local timer, not the gRPC deadline, ends it. */
 const WAIT_DEADLINE_SLACK_MS = 30_000;
+/** setTimeout's limit: a longer timeout would fire at once, so beyond it only the gRPC deadline applies. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Waits for a task's process (the init process, or `execId`) to exit;
@@ -88,7 +90,7 @@ export async function waitProcess(
   timeoutMs: number,
 ): Promise<{ exitStatus: number; exitedAtNs: bigint } | undefined> {
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), timeoutMs);
+  const timer = timeoutMs <= MAX_TIMER_MS ? setTimeout(() => timeout.abort(), timeoutMs) : undefined;
   try {
     const { exitStatus, exitedAt } = await containerd.tasks.Wait(
       { containerId: process.containerId, execId: process.execId ?? '' },

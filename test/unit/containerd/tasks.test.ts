@@ -32,6 +32,16 @@ describe('waiting for a task', () => {
     assert.equal(await waitTask(neverExitingContainerd(), 'c1', 50), undefined);
   });
 
+  it('waits past the timer limit when asked to wait a year', async () => {
+    let resolveWait!: (value: unknown) => void;
+    const containerd = { tasks: { Wait: () => new Promise((resolve) => (resolveWait = resolve)) } } as unknown as ContainerdClient;
+    const waiting = waitProcess(containerd, { containerId: 'c1' }, 365 * 24 * 3600 * 1000);
+    const early = await Promise.race([waiting.then(() => 'settled'), new Promise((r) => setTimeout(() => r('pending'), 50))]);
+    assert.equal(early, 'pending');
+    resolveWait({ exitStatus: 0, exitedAt: { seconds: 1, nanos: 0 } });
+    assert.deepEqual(await waiting, { exitStatus: 0, exitedAtNs: 1_000_000_000n });
+  });
+
   it('returns the exit status and time', async () => {
     const containerd = { tasks: { Wait: async () => ({ exitStatus: 3, exitedAt: { seconds: 2, nanos: 5 } }) } } as unknown as ContainerdClient;
     assert.deepEqual(await waitProcess(containerd, { containerId: 'c1', execId: 'e1' }, 50), { exitStatus: 3, exitedAtNs: 2_000_000_005n });
