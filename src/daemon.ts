@@ -16,6 +16,7 @@ import type { ContainerRuntime } from './container/container-runtime.js';
 import { ContainerEvents } from './container/container-events.js';
 import { useFifoPool } from './container/io/fifo-pool.js';
 import { ContainerStore } from './container/container-store.js';
+import { ImageAccountsCache } from './container/image-accounts.js';
 import { podContainerHooks } from './container/pod-containers.js';
 import { reconcileContainerStates, recoverContainers } from './container/recover-containers.js';
 import type { PodRuntime } from './sandbox/pod-runtime.js';
@@ -104,7 +105,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     restrictOomScoreAdj,
     containers: { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined },
   };
-  const containers: ContainerRuntime = { pods, store: new ContainerStore(client), log, events: new ContainerEvents() };
+  const containers: ContainerRuntime = { pods, store: new ContainerStore(client, log), log, events: new ContainerEvents(), imageAccounts: new ImageAccountsCache(client) };
   pods.containers = podContainerHooks(containers);
   const recovered = recoverWhenContainerdAnswers(pods, containers);
   const events = new TaskEventMonitor(

@@ -9,14 +9,20 @@ const IO_DRAIN_MS = 2000;
 /**
  * Records a container's exit: its output drained into the log first (so a
  * status that says EXITED comes with complete logs), then the task deleted,
- * then exit code, finish time and reason kept in containerd. Idempotent.
+ * then exit code, finish time and reason kept in memory and written to
+ * containerd in the background. Idempotent.
  */
 export async function recordContainerExit(runtime: ContainerRuntime, container: Container, exit: { exitStatus: number; exitedAtNs: bigint }): Promise<void> {
   if (container.metadata.state === 'exited') return;
   await container.io?.drained(IO_DRAIN_MS);
   await container.io?.close();
   container.io = undefined;
-  await deleteTask(runtime.pods.containerd, container.id).catch((err: unknown) => runtime.log.warn({ containerId: container.id, err }, 'could not delete the exited task'));
+  await deleteTask(runtime.pods.containerd, container.id).then(
+    () => {
+      container.taskGone = true;
+    },
+    (err: unknown) => runtime.log.warn({ containerId: container.id, err }, 'could not delete the exited task'),
+  );
   const reason = container.oomKilled ? 'OOMKilled' : exit.exitStatus === 0 ? 'Completed' : 'Error';
   container.metadata = {
     ...container.metadata,
@@ -28,7 +34,7 @@ export async function recordContainerExit(runtime: ContainerRuntime, container: 
   container.pid = 0;
   container.notifyExit();
   runtime.events.publish('stopped', container);
-  await runtime.store.persist(container).catch((err: unknown) => runtime.log.error({ containerId: container.id, err }, 'could not record the exit in containerd'));
+  runtime.store.persistInBackground(container);
   runtime.log.info({ containerId: container.id, podId: container.metadata.sandboxId, exitCode: exit.exitStatus, reason }, 'container exited');
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { PodRuntime } from '../sandbox/pod-runtime.js';
 import type { ContainerEvents } from './container-events.js';
 import type { ContainerStore } from './container-store.js';
+import type { ImageAccountsCache } from './image-accounts.js';
 
 /** Everything the container lifecycle needs; the pod side comes along for sandbox and image lookups. */
 export interface ContainerRuntime {
@@ -9,6 +10,7 @@ export interface ContainerRuntime {
   readonly store: ContainerStore;
   readonly log: Logger;
   readonly events: ContainerEvents;
+  readonly imageAccounts: ImageAccountsCache;
 }
 
 export function containerIoDir(runtime: ContainerRuntime, id: string): string {

@@ -1,5 +1,6 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { ContainerIo } from './io/container-io.js';
+import type { SnapshotMount } from './rootfs-files.js';
 import type { OciSpec } from './spec/oci-types.js';
 import { Semaphore } from '../store/semaphore.js';
 
@@ -55,6 +56,10 @@ export class Container {
   oomKilled = false;
   /** The OCI spec (execs inherit its process; verbose status shows it); read back from containerd when absent (after a restart). */
   spec: OciSpec | undefined;
+  /** The snapshot's mounts as Prepare returned them, for Tasks.Create; read back from containerd when absent (after a restart). */
+  rootfsMounts: SnapshotMount[] | undefined;
+  /** True while the container surely has no task in containerd (none made yet, or cri-ts deleted it), so removal need not ask. */
+  taskGone = false;
 
   private readonly exitListeners = new Set<() => void>();
   readonly execStarts = new Semaphore(CONCURRENT_EXEC_STARTS);

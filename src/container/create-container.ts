@@ -2,7 +2,7 @@ import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
-import { removeSnapshot, withCreationLease } from '../containerd/container-records.js';
+import { deleteContainerRecord, removeSnapshot } from '../containerd/container-records.js';
 import { runtimeOptionsAny } from './runtime-options.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
@@ -12,16 +12,16 @@ import { sandboxPaths } from '../sandbox/sandbox-files.js';
 import { CriTsLabel } from '../sandbox/sandbox-store.js';
 import { UndoStack } from '../undo-stack.js';
 import { Container, type ContainerMetadata, containerNameKey } from './container.js';
-import type { ContainerRuntime } from './container-runtime.js';
+import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
 import { buildContainerSpec } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
-import { parseGroup, parsePasswd, resolveUser } from './image-user.js';
-import { readRootfsFile } from './rootfs-files.js';
+import { resolveUser } from './image-user.js';
+import { ContainerIo } from './io/container-io.js';
 
 /**
- * CreateContainer: a writable snapshot on the image, the user resolved
- * against the image's /etc/passwd, the OCI spec, and the containerd record
- * carrying cri-ts's metadata. Nothing runs yet.
+ * CreateContainer: the user resolved against the image's /etc/passwd, the
+ * OCI spec, the containerd record carrying cri-ts's metadata, a writable
+ * snapshot on the image and the FIFOs of its stdio. Nothing runs yet.
  */
 export async function createContainer(runtime: ContainerRuntime, podSandboxId: string, config: ContainerConfig__Output): Promise<string> {
   const { pods } = runtime;
@@ -48,85 +48,91 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
   const undo = new UndoStack();
   undo.push('release the container name', async () => runtime.store.releaseName(nameKey, id));
   try {
-    await withCreationLease(pods.containerd, async (lease) => {
-      undo.push('remove the container snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
-      const { mounts } = await pods.containerd.snapshots.Prepare(
-        { snapshotter, key: id, parent: chainIds(image.config.diffIds).at(-1) ?? '', labels: { [CriTsLabel.sandboxId]: sandbox.id } },
-        { lease },
-      );
-      const security = config.linux?.securityContext ?? null;
-      const [passwd, group] = await Promise.all([readRootfsFile(mounts, 'etc/passwd'), readRootfsFile(mounts, 'etc/group')]);
-      const user = resolveUser(
-        {
-          ...(security?.runAsUser ? { runAsUser: Number(security.runAsUser.value) } : {}),
-          ...(security?.runAsUsername ? { runAsUsername: security.runAsUsername } : {}),
-          ...(security?.runAsGroup ? { runAsGroup: Number(security.runAsGroup.value) } : {}),
-          imageUser: image.config.user,
-          supplementalGroups: (security?.supplementalGroups ?? []).map(Number),
-          strictGroups: security?.supplementalGroupsPolicy === 'Strict',
-        },
-        parsePasswd(passwd),
-        parseGroup(group),
-      );
-      const targetId = security?.namespaceOptions?.targetId ?? '';
-      const target = targetId ? runtime.store.find(targetId) : undefined;
-      const spec = await buildContainerSpec({
-        id,
-        config,
-        sandbox: sandbox.metadata,
-        sandboxPid: sandbox.pid,
-        sandboxFiles: sandboxPaths(pods.config.root, pods.config.state, sandbox.id),
-        image: image.config,
-        imageName: imageText,
-        user,
-        ...(target?.pid ? { targetPid: target.pid } : {}),
-        cgroupDriver: pods.config.cgroupDriver,
-        containerdNamespace: pods.config.containerd.namespace,
-        restrictOomScoreAdj: pods.restrictOomScoreAdj,
-      });
-      const now = nowEpochNs().toString();
-      const metadata: ContainerMetadata = {
-        version: 1,
-        id,
-        sandboxId: sandbox.id,
-        config,
-        imageId: image.id,
-        imageName: image.repoTags[0] ?? imageText,
-        imageRef: image.repoDigests[0] ?? image.id,
-        logPath: config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '',
-        snapshotter,
-        cgroupsPath: spec.linux?.cgroupsPath ?? '',
-        user,
-        stopSignal: image.config.stopSignal,
-        state: 'created',
-        createdAtNs: now,
-        startedAtNs: '0',
-        finishedAtNs: '0',
-        exitCode: 0,
-        reason: '',
-        message: '',
-      };
-      const runtimeOptions = runtimeOptionsAny(handlerName, handler);
-      await pods.containerd.containers.Create(
-        {
-          container: {
-            id,
-            labels: { [CriTsLabel.kind]: CriTsLabel.containerKind, [CriTsLabel.sandboxId]: sandbox.id, ...config.labels },
-            image: image.repoTags[0] ?? image.id,
-            runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-            spec: packJson(OCI_SPEC_TYPE_URL, spec),
-            snapshotter,
-            snapshotKey: id,
-            extensions: { [CONTAINER_EXTENSION]: encodeContainerMetadata(metadata) },
-          },
-        },
-        { lease },
-      );
-      const container = new Container(metadata);
-      container.spec = spec;
-      runtime.store.add(container);
-      runtime.events.publish('created', container);
+    const ioDir = containerIoDir(runtime, id);
+    // The FIFOs are made while containerd works, so StartContainer finds them ready.
+    const fifos = ContainerIo.prepareFifos({ dir: ioDir, stdin: config.stdin, tty: config.tty });
+    fifos.catch(() => undefined); // awaited below; a failure before that is undone
+    undo.push('remove the FIFO directory', async () => {
+      await fifos.catch(() => undefined);
+      await ContainerIo.remove(ioDir);
     });
+    const parent = chainIds(image.config.diffIds).at(-1) ?? '';
+    const accounts = await runtime.imageAccounts.get(snapshotter, parent);
+    const security = config.linux?.securityContext ?? null;
+    const user = resolveUser(
+      {
+        ...(security?.runAsUser ? { runAsUser: Number(security.runAsUser.value) } : {}),
+        ...(security?.runAsUsername ? { runAsUsername: security.runAsUsername } : {}),
+        ...(security?.runAsGroup ? { runAsGroup: Number(security.runAsGroup.value) } : {}),
+        imageUser: image.config.user,
+        supplementalGroups: (security?.supplementalGroups ?? []).map(Number),
+        strictGroups: security?.supplementalGroupsPolicy === 'Strict',
+      },
+      accounts.passwd,
+      accounts.group,
+    );
+    const targetId = security?.namespaceOptions?.targetId ?? '';
+    const target = targetId ? runtime.store.find(targetId) : undefined;
+    const spec = await buildContainerSpec({
+      id,
+      config,
+      sandbox: sandbox.metadata,
+      sandboxPid: sandbox.pid,
+      sandboxFiles: sandboxPaths(pods.config.root, pods.config.state, sandbox.id),
+      image: image.config,
+      imageName: imageText,
+      user,
+      ...(target?.pid ? { targetPid: target.pid } : {}),
+      cgroupDriver: pods.config.cgroupDriver,
+      containerdNamespace: pods.config.containerd.namespace,
+      restrictOomScoreAdj: pods.restrictOomScoreAdj,
+    });
+    const metadata: ContainerMetadata = {
+      version: 1,
+      id,
+      sandboxId: sandbox.id,
+      config,
+      imageId: image.id,
+      imageName: image.repoTags[0] ?? imageText,
+      imageRef: image.repoDigests[0] ?? image.id,
+      logPath: config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '',
+      snapshotter,
+      cgroupsPath: spec.linux?.cgroupsPath ?? '',
+      user,
+      stopSignal: image.config.stopSignal,
+      state: 'created',
+      createdAtNs: nowEpochNs().toString(),
+      startedAtNs: '0',
+      finishedAtNs: '0',
+      exitCode: 0,
+      reason: '',
+      message: '',
+    };
+    const runtimeOptions = runtimeOptionsAny(handlerName, handler);
+    // The record comes first and names the snapshot key: containerd's garbage
+    // collector keeps a snapshot a container names, so no lease is needed.
+    undo.push('delete the container record', () => deleteContainerRecord(pods.containerd, id));
+    await pods.containerd.containers.Create({
+      container: {
+        id,
+        labels: { [CriTsLabel.kind]: CriTsLabel.containerKind, [CriTsLabel.sandboxId]: sandbox.id, ...config.labels },
+        image: image.repoTags[0] ?? image.id,
+        runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+        spec: packJson(OCI_SPEC_TYPE_URL, spec),
+        snapshotter,
+        snapshotKey: id,
+        extensions: { [CONTAINER_EXTENSION]: encodeContainerMetadata(metadata) },
+      },
+    });
+    undo.push('remove the container snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
+    const { mounts } = await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent, labels: { [CriTsLabel.sandboxId]: sandbox.id } });
+    await fifos;
+    const container = new Container(metadata);
+    container.spec = spec;
+    container.rootfsMounts = mounts;
+    container.taskGone = true;
+    runtime.store.add(container);
+    runtime.events.publish('created', container);
     log.info({ image: imageText, name: config.metadata.name }, 'container created');
     return id;
   } catch (err) {

@@ -1,5 +1,7 @@
 import { nowEpochNs } from '../clock.js';
-import { getTask } from '../containerd/tasks.js';
+import { deleteContainerRecord } from '../containerd/container-records.js';
+import { deleteTask, getTask } from '../containerd/tasks.js';
+import { isCriError } from '../errors.js';
 import { CriTsLabel } from '../sandbox/sandbox-store.js';
 import { Container } from './container.js';
 import { recordContainerExit } from './container-exit.js';
@@ -13,24 +15,58 @@ const UNKNOWN_EXIT_CODE = 255;
 /**
  * Rebuilds the container index from containerd when cri-ts starts. A running
  * container gets its FIFOs read again (so its log keeps being written); one
- * that exited meanwhile gets its exit recorded from the task.
+ * that exited meanwhile gets its exit recorded from the task. A record that
+ * still says CREATED is checked against containerd too: its task may have
+ * started just before cri-ts stopped, and a creation cut short leaves a
+ * record without its snapshot, which is removed.
  */
-export async function recoverContainers(runtime: ContainerRuntime): Promise<{ running: number; exited: number; created: number }> {
+export async function recoverContainers(runtime: ContainerRuntime): Promise<{ running: number; exited: number; created: number; cleanedUp: number }> {
   const { containerd } = runtime.pods;
   const { containers } = await containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.containerKind}`] });
-  const counts = { running: 0, exited: 0, created: 0 };
+  const counts = { running: 0, exited: 0, created: 0, cleanedUp: 0 };
   for (const record of containers) {
     const metadata = decodeContainerMetadata(record.extensions[CONTAINER_EXTENSION]);
     if (!metadata) continue;
     const container = new Container(metadata);
-    runtime.store.add(container);
     const log = runtime.log.child({ containerId: container.id, podId: metadata.sandboxId });
-    if (metadata.state === 'created') counts.created++;
-    if (metadata.state !== 'running') {
+    if (metadata.state === 'exited' || metadata.state === 'unknown') {
+      runtime.store.add(container);
       if (metadata.state === 'exited') counts.exited++;
       continue;
     }
-    const task = await getTask(containerd, container.id);
+    let task = await getTask(containerd, container.id);
+    if (metadata.state === 'created') {
+      if (task?.status === 'created') {
+        // Tasks.Create ran but Start did not: StartContainer creates the task afresh.
+        await deleteTask(containerd, container.id);
+        task = undefined;
+      }
+      if (!task) {
+        const mounts = await containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id }).then(
+          (r) => r.mounts,
+          (err: unknown) => {
+            if (isCriError(err, 'NotFound')) return undefined;
+            throw err;
+          },
+        );
+        if (!mounts) {
+          log.warn('container was half-created when cri-ts stopped; removing its record');
+          await deleteContainerRecord(containerd, container.id);
+          await ContainerIo.remove(containerIoDir(runtime, container.id));
+          counts.cleanedUp++;
+          continue;
+        }
+        container.rootfsMounts = mounts;
+        container.taskGone = true;
+        runtime.store.add(container);
+        counts.created++;
+        continue;
+      }
+      // Started just before cri-ts stopped, which then did not write RUNNING.
+      container.metadata = { ...metadata, state: 'running', startedAtNs: nowEpochNs().toString() };
+      runtime.store.persistInBackground(container);
+    }
+    runtime.store.add(container);
     if (task?.status === 'running') {
       container.pid = task.pid;
       container.io = await ContainerIo.reattach({
@@ -49,7 +85,7 @@ export async function recoverContainers(runtime: ContainerRuntime): Promise<{ ru
     } else {
       await recordContainerExit(runtime, container, { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowEpochNs() });
       container.metadata = { ...container.metadata, reason: 'Unknown', message: 'the container task was gone when cri-ts started' };
-      await runtime.store.persist(container).catch(() => undefined);
+      runtime.store.persistInBackground(container);
     }
     counts.exited++;
   }

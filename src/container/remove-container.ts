@@ -14,9 +14,11 @@ export async function removeContainer(runtime: ContainerRuntime, container: Cont
   const { containerd } = runtime.pods;
   await stopContainer(runtime, container, 0);
   await container.io?.close();
-  await deleteTask(containerd, container.id);
-  await deleteContainerAndSnapshot(containerd, container.id, container.metadata.snapshotter);
-  await ContainerIo.remove(containerIoDir(runtime, container.id));
+  if (!container.taskGone) await deleteTask(containerd, container.id);
+  await Promise.all([
+    deleteContainerAndSnapshot(containerd, container.id, container.metadata.snapshotter),
+    ContainerIo.remove(containerIoDir(runtime, container.id)),
+  ]);
   runtime.store.delete(container.id);
   runtime.events.publish('deleted', container);
   runtime.log.info({ containerId: container.id, podId: container.metadata.sandboxId }, 'container removed');

@@ -33,10 +33,12 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
   try {
     await io.start();
     const { name, handler } = resolveRuntimeHandler(runtime.pods, sandbox.metadata.runtimeHandler);
+    container.rootfsMounts ??= (await runtime.pods.containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id })).mounts;
+    container.taskGone = false;
     const pid = await createAndStartTask(
       runtime.pods.containerd,
       container.id,
-      { snapshotter: metadata.snapshotter, key: container.id },
+      container.rootfsMounts,
       { stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: config.tty },
       runtimeOptionsAny(name, handler),
     );
@@ -44,7 +46,8 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
     container.io = io;
     container.pid = pid;
     container.metadata = { ...metadata, state: 'running', startedAtNs: nowEpochNs().toString() };
-    await runtime.store.persist(container);
+    // Recovery reads the task of a record still saying CREATED, so this write need not hold up the reply.
+    runtime.store.persistInBackground(container);
     runtime.events.publish('started', container);
     log.info({ pid }, 'container started');
   } catch (err) {
@@ -59,7 +62,7 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
       reason: 'StartError',
       message: err instanceof Error ? err.message : String(err),
     };
-    await runtime.store.persist(container).catch(() => undefined);
+    runtime.store.persistInBackground(container);
     throw err;
   }
 }

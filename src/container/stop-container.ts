@@ -36,7 +36,7 @@ export async function stopContainer(runtime: ContainerRuntime, container: Contai
     exit = await waitTask(containerd, container.id, KILL_WAIT_MS);
     if (!exit) throw new CriError('DeadlineExceeded', `container ${container.id} did not exit within ${KILL_WAIT_MS} ms of SIGKILL`);
   }
-  // Wait reports 0 when the task was already deleted; the task's own record is more exact.
-  const task = await getTask(containerd, container.id).catch(() => undefined);
+  // Wait reports no exit time when the task was already gone; then the task's own record, if any, is more exact.
+  const task = exit.exitedAtNs === 0n ? await getTask(containerd, container.id).catch(() => undefined) : undefined;
   await recordContainerExit(runtime, container, task?.status === 'stopped' ? task : exit);
 }

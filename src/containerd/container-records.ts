@@ -28,8 +28,11 @@ export async function deleteContainerRecord(containerd: ContainerdClient, id: st
   await containerd.containers.Delete({ id }).catch(ignoreNotFound);
 }
 
-/** A pod's pause container or an app container leaves: its record, then its snapshot (containerd keeps snapshots a record no longer names). */
+/**
+ * A pod's pause container or an app container leaves: its record and its
+ * snapshot, both at once (containerd would keep a snapshot the record no
+ * longer names only until its next garbage collection).
+ */
 export async function deleteContainerAndSnapshot(containerd: ContainerdClient, id: string, snapshotter: string): Promise<void> {
-  await deleteContainerRecord(containerd, id);
-  await removeSnapshot(containerd, snapshotter, id);
+  await Promise.all([deleteContainerRecord(containerd, id), removeSnapshot(containerd, snapshotter, id)]);
 }

@@ -1,4 +1,5 @@
 import { CriError, isCriError } from '../errors.js';
+import type { Mount } from '../generated/containerd/containerd/types/Mount.js';
 import type { ContainerdClient } from './client.js';
 
 export interface TaskIo {
@@ -12,14 +13,13 @@ export interface TaskIo {
 export async function createAndStartTask(
   containerd: ContainerdClient,
   id: string,
-  snapshot: { snapshotter: string; key: string },
+  rootfs: Mount[],
   io: TaskIo,
   options?: { type_url: string; value: Buffer },
 ): Promise<number> {
-  const { mounts } = await containerd.snapshots.Mounts({ snapshotter: snapshot.snapshotter, key: snapshot.key });
   await containerd.tasks.Create({
     containerId: id,
-    rootfs: mounts,
+    rootfs,
     stdin: io.stdin ?? '',
     stdout: io.stdout ?? '',
     stderr: io.stderr ?? '',

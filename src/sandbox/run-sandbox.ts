@@ -2,7 +2,7 @@ import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
-import { deleteContainerRecord, removeSnapshot, withCreationLease } from '../containerd/container-records.js';
+import { deleteContainerRecord, removeSnapshot } from '../containerd/container-records.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
 import { runtimeOptionsAny } from '../container/runtime-options.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -121,29 +121,26 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       stopped: false,
     };
 
-    await withCreationLease(pods.containerd, async (lease) => {
-      undo.push('remove the pause snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
-      await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent: chainId, labels: { [CriTsLabel.sandboxId]: id } }, { lease });
-      undo.push('delete the pause container record', () => deleteContainerRecord(pods.containerd, id));
-      await pods.containerd.containers.Create(
-        {
-          container: {
-            id,
-            labels: { [CriTsLabel.kind]: CriTsLabel.sandboxKind, ...config.labels },
-            image: pods.config.sandboxImage,
-            runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-            spec: packJson(OCI_SPEC_TYPE_URL, spec),
-            snapshotter,
-            snapshotKey: id,
-            extensions: { [SANDBOX_EXTENSION]: encodeSandboxMetadata(metadata) },
-          },
-        },
-        { lease },
-      );
+    // The record comes first and names the snapshot key: containerd's garbage
+    // collector keeps a snapshot a container names, so no lease is needed.
+    undo.push('delete the pause container record', () => deleteContainerRecord(pods.containerd, id));
+    await pods.containerd.containers.Create({
+      container: {
+        id,
+        labels: { [CriTsLabel.kind]: CriTsLabel.sandboxKind, ...config.labels },
+        image: pods.config.sandboxImage,
+        runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+        spec: packJson(OCI_SPEC_TYPE_URL, spec),
+        snapshotter,
+        snapshotKey: id,
+        extensions: { [SANDBOX_EXTENSION]: encodeSandboxMetadata(metadata) },
+      },
     });
+    undo.push('remove the pause snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
+    const { mounts } = await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent: chainId, labels: { [CriTsLabel.sandboxId]: id } });
 
     undo.push('kill the pause task', () => killAndDeleteTask(pods.containerd, id));
-    const pid = await createAndStartTask(pods.containerd, id, { snapshotter, key: id }, {}, runtimeOptions);
+    const pid = await createAndStartTask(pods.containerd, id, mounts, {}, runtimeOptions);
     const sandbox = new Sandbox({ ...metadata, complete: true }, 'ready', pid);
     sandbox.spec = spec;
     sandbox.networkAttachments = attachments;

@@ -69,14 +69,18 @@ export class ContainerIo {
     this.paths = fifoPaths(options);
   }
 
-  /** Makes the FIFOs: stdout, stderr unless tty, stdin if options.stdin. */
-  static async create(options: ContainerIoOptions): Promise<ContainerIo> {
-    const io = new ContainerIo(options);
+  /** Makes the FIFOs that are missing: stdout, stderr unless tty, stdin if options.stdin. */
+  static async prepareFifos(options: Pick<ContainerIoOptions, 'dir' | 'stdin' | 'tty'>): Promise<void> {
     const names: string[] = [FIFO_NAMES.stdout];
     if (!options.tty) names.push(FIFO_NAMES.stderr);
     if (options.stdin) names.push(FIFO_NAMES.stdin);
     await createFifos(options.dir, names);
-    return io;
+  }
+
+  /** The IO of a task about to be created, on its FIFOs (made now where CreateContainer did not). */
+  static async create(options: ContainerIoOptions): Promise<ContainerIo> {
+    await ContainerIo.prepareFifos(options);
+    return new ContainerIo(options);
   }
 
   /**
@@ -103,27 +107,35 @@ export class ContainerIo {
     if (this.closing) throw new FailedPreconditionError(`container IO in ${this.options.dir} is closed`);
     if (this.started) throw new FailedPreconditionError(`container IO in ${this.options.dir} already started`);
     this.started = true;
-    try {
-      if (this.options.logPath !== '') this.logFile = await LogFile.open(this.options.logPath, this.log);
-      // Each reader is wired (error listener included) before the next await.
-      this.outputs.push(this.wire('stdout', await openFifoReader(this.paths.stdout)));
-      if (this.paths.stderr !== '') this.outputs.push(this.wire('stderr', await openFifoReader(this.paths.stderr)));
-      if (this.paths.stdin !== '') {
-        const stdinSocket = await openFifoWriter(this.paths.stdin);
-        stdinSocket.on('error', (err) => this.log.warn({ err: errorMessage(err) }, 'container stdin FIFO failed'));
-        this.stdinSocket = stdinSocket;
-        this.stdinOpened = stdinSocket;
+    // Opened all at once. The readers are wired only once the log is open: after a
+    // reattach the pipes may hold output already, and none of it may be lost.
+    const [log, stdout, stderr, stdin] = await Promise.allSettled([
+      this.options.logPath !== '' ? LogFile.open(this.options.logPath, this.log) : undefined,
+      openFifoReader(this.paths.stdout),
+      this.paths.stderr !== '' ? openFifoReader(this.paths.stderr) : undefined,
+      this.paths.stdin !== '' ? openFifoWriter(this.paths.stdin) : undefined,
+    ]);
+    const value = <T>(r: PromiseSettledResult<T>): T | undefined => (r.status === 'fulfilled' ? r.value : undefined);
+    const failure = [log, stdout, stderr, stdin].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      for (const reader of [value(stdout), value(stderr)]) {
+        reader?.releasePlaceholder();
+        reader?.socket.destroy();
       }
-    } catch (err) {
-      for (const output of this.outputs) {
-        output.reader.releasePlaceholder();
-        output.reader.socket.destroy();
-      }
-      this.outputs = [];
-      await this.logFile?.close();
-      this.logFile = undefined;
+      value(stdin)?.destroy();
+      await value(log)?.close();
       this.started = false;
-      throw err;
+      throw failure.reason;
+    }
+    this.logFile = value(log);
+    this.outputs.push(this.wire('stdout', value(stdout)!));
+    const stderrReader = value(stderr);
+    if (stderrReader) this.outputs.push(this.wire('stderr', stderrReader));
+    const stdinSocket = value(stdin);
+    if (stdinSocket) {
+      stdinSocket.on('error', (err) => this.log.warn({ err: errorMessage(err) }, 'container stdin FIFO failed'));
+      this.stdinSocket = stdinSocket;
+      this.stdinOpened = stdinSocket;
     }
   }
 

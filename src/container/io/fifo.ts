@@ -6,7 +6,7 @@
 // a libuv pipe (net.Socket on a non-blocking fd), never through the threadpool.
 
 import { closeSync, constants, open as openCallback } from 'node:fs';
-import { mkdir, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,15 +17,20 @@ import { fifoPool } from './fifo-pool.js';
 // libuv opens every fd with O_CLOEXEC, so children spawned by cri-ts never inherit them.
 const openFd = promisify(openCallback);
 
-/** Creates the directory (0700) and one FIFO (0600) per name (from the pool when there is one); returns their paths. */
+/**
+ * Creates the directory (0700) and a FIFO (0600) for each name not there yet
+ * (from the pool when there is one); returns the paths of all of them.
+ */
 export async function createFifos(dir: string, names: readonly string[]): Promise<string[]> {
   const paths = names.map((name) => join(dir, name));
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  if (paths.length === 0) return paths;
+  const present = new Set(await readdir(dir));
+  const missing = paths.filter((_, i) => !present.has(names[i]!));
+  if (missing.length === 0) return paths;
   try {
     const pool = fifoPool();
-    if (pool) await pool.placeAt(paths);
-    else await execa('mkfifo', ['-m', '600', '--', ...paths]);
+    if (pool) await pool.placeAt(missing);
+    else await execa('mkfifo', ['-m', '600', '--', ...missing]);
   } catch (err) {
     throw new CriError('Internal', `creating FIFOs in ${dir}: ${errorMessage(err)}`, { cause: err });
   }

@@ -133,6 +133,30 @@ describe('containers through crictl on real containerd and runc', () => {
     assert.match(await readFile(c.logPath, 'utf8'), /stdout F after/);
   });
 
+  it('after a restart: starts a CREATED container, reads a record left CREATED while its task ran as RUNNING, and drops a creation cut short', async () => {
+    const later = await create(['sh', '-c', 'echo started-after-restart']);
+    const raced = await create(['sleep', '300']);
+    const cutShort = await create(['true']);
+    await stack.criTs.stop();
+    // As if cri-ts stopped right after Tasks.Start, before writing RUNNING.
+    const { mounts } = await stack.client.snapshots.Mounts({ snapshotter: 'overlayfs', key: raced.id });
+    await stack.client.tasks.Create({ containerId: raced.id, rootfs: mounts });
+    await stack.client.tasks.Start({ containerId: raced.id });
+    // As if cri-ts stopped between writing the record and preparing its snapshot.
+    await stack.client.snapshots.Remove({ snapshotter: 'overlayfs', key: cutShort.id });
+    await stack.criTs.start();
+
+    assert.equal((await crictl(stack.criTs.socket, ['start', later.id])).code, 0);
+    await waitExited(later.id);
+    assert.match(await readFile(later.logPath, 'utf8'), /stdout F started-after-restart/);
+    assert.equal((await status(raced.id)).status.state, 'CONTAINER_RUNNING');
+    assert.equal((await crictl(stack.criTs.socket, ['stop', '-t', '0', raced.id])).code, 0);
+    assert.equal((await status(raced.id)).status.exitCode, 137);
+    assert.equal((await crictl(stack.criTs.socket, ['ps', '-a', '-q'])).stdout.includes(cutShort.id), false);
+    const { containers } = await stack.client.containers.List({ filters: [] });
+    assert.equal(containers.some((r) => r.id === cutShort.id), false, 'the record without a snapshot is gone');
+  });
+
   it('answers bad input with the right status and a message naming the field', async () => {
     const cri = criClient(stack.criTs.socket);
     try {
