@@ -69,7 +69,7 @@ export function withLinuxResources(spec: OciSpec, resources: LinuxContainerResou
   const period = int64(resources.cpuPeriod, 'cpu_period', { nonNegative: true });
   const quota = int64(resources.cpuQuota, 'cpu_quota');
   const shares = int64(resources.cpuShares, 'cpu_shares', { nonNegative: true });
-  const limit = int64(resources.memoryLimitInBytes, 'memory_limit_in_bytes');
+  const limit = int64(resources.memoryLimitInBytes, 'memory_limit_in_bytes', { nonNegative: true });
   const swap = int64(resources.memorySwapLimitInBytes, 'memory_swap_limit_in_bytes');
 
   if (period !== 0) cpu.period = period;

@@ -178,6 +178,37 @@ describe('containers through crictl on real containerd and runc', () => {
     }
   });
 
+  it('lists containers with crictl ps, filtered by state, pod, label and ID prefix', async () => {
+    const labelled = await run(['sleep', '300'], { labels: { tier: 'ps-test' } });
+    const idle = await create(['true'], { labels: { tier: 'ps-test' } });
+    const ids = async (...args: string[]) => (await crictl(stack.criTs.socket, ['ps', '-q', ...args])).stdout.split('\n').filter(Boolean);
+    assert.deepEqual(await ids('--label', 'tier=ps-test'), [labelled.id]);
+    assert.deepEqual((await ids('-a', '--label', 'tier=ps-test')).sort(), [labelled.id, idle.id].sort());
+    assert.deepEqual(await ids('-a', '--label', 'tier=ps-test', '--state', 'created'), [idle.id]);
+    assert.deepEqual(await ids('-a', '--id', labelled.id.slice(0, 12)), [labelled.id]);
+    assert.ok((await ids('-a', '--pod', podId)).includes(idle.id));
+    assert.deepEqual(await ids('-a', '--pod', 'f'.repeat(12)), []);
+    for (const c of [labelled, idle]) assert.equal((await crictl(stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+  });
+
+  it('follows a running container with crictl logs -f until it exits', async () => {
+    const c = await run(['sh', '-c', 'echo first; sleep 1; echo second; sleep 1; echo third']);
+    const follow = await crictl(stack.criTs.socket, ['logs', '-f', c.id], 30);
+    assert.equal(follow.code, 0, follow.stderr);
+    assert.deepEqual(follow.stdout.split('\n').filter(Boolean), ['first', 'second', 'third']);
+  });
+
+  it('changes the memory limit of a running container with crictl update, in its cgroup and its status', async () => {
+    const c = await run(['sleep', '300'], { linux: { resources: { memory_limit_in_bytes: 64 * 1024 * 1024 } } });
+    const update = await crictl(stack.criTs.socket, ['update', '--memory', '100663296', c.id]);
+    assert.equal(update.code, 0, update.stderr);
+    const s = await crictlJson<{ status: { resources: { linux: { memoryLimitInBytes: string } } }; info: { pid: number } }>(stack.criTs.socket, ['inspect', c.id]);
+    assert.equal(s.status.resources.linux.memoryLimitInBytes, '100663296');
+    const cgroup = (await readFile(`/proc/${s.info.pid}/cgroup`, 'utf8')).split('\n').find((l) => /:memory:/.test(l))!.split(':')[2]!;
+    assert.equal((await readFile(`/sys/fs/cgroup/memory${cgroup}/memory.limit_in_bytes`, 'utf8')).trim(), '100663296');
+    assert.equal((await crictl(stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+  });
+
   it('reports CPU and memory stats of a running container', async () => {
     const c = await run(['sh', '-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30']);
     await new Promise((r) => setTimeout(r, 500));
@@ -219,7 +250,7 @@ describe('many containers and bad container input', () => {
     assert.equal(ioDirs.filter((d) => ids.includes(d)).length, 0);
   });
 
-  it('answers an unknown pod with NotFound and a missing seccomp profile with InvalidArgument naming it', async () => {
+  it('answers an unknown pod with NotFound, and a missing seccomp profile, a relative host path, an image mount and negative resources with InvalidArgument naming the field, leaving nothing behind', async () => {
     const cri = criClient(fixture.stack.criTs.socket);
     try {
       const config = { metadata: { name: 'bad' }, image: { image: BUSYBOX_IMAGE }, command: ['true'] };
@@ -231,8 +262,19 @@ describe('many containers and bad container input', () => {
         }),
         (e: unknown) => grpcCode(e) === 'INVALID_ARGUMENT' && String(e).includes('/no/such/profile.json'),
       );
+      const bad = async (extra: Record<string, unknown>, field: RegExp) =>
+        assert.rejects(cri.runtime.CreateContainer({ podSandboxId: fixture.podId, config: { ...config, ...extra } }), (e: unknown) => grpcCode(e) === 'INVALID_ARGUMENT' && field.test(String(e)));
+      await bad({ mounts: [{ containerPath: '/data', hostPath: 'relative/dir' }] }, /mounts\[0\]\.host_path "relative\/dir" must be an absolute path/);
+      await bad({ mounts: [{ containerPath: '/data', image: { image: BUSYBOX_IMAGE } }] }, /mounts\[0\]\.image/);
+      await bad({ linux: { resources: { memoryLimitInBytes: -5 } } }, /memory_limit_in_bytes -5 must not be negative/);
+      await bad({ linux: { resources: { cpuShares: -2 } } }, /cpu_shares -2 must not be negative/);
       const { containers } = await fixture.stack.client.containers.List({ filters: [] });
       assert.equal(containers.some((c) => c.labels['io.cri-ts.kind'] === 'container'), false, 'nothing was left by the failed creations');
+      const snapshots: string[] = [];
+      for await (const page of fixture.stack.client.listSnapshots({ snapshotter: 'overlayfs' })) snapshots.push(...page.info.filter((i) => i.kind !== 'COMMITTED').map((i) => i.name));
+      assert.deepEqual(snapshots.filter((name) => name !== fixture.podId), [], 'no container snapshot was left');
+      const ioDirs = await readdir(join(fixture.stack.dir, 'cri-ts-state', 'containers')).catch(() => [] as string[]);
+      assert.deepEqual(ioDirs, [], 'no FIFO directory was left');
     } finally {
       cri.close();
     }

@@ -98,6 +98,7 @@ describe('withLinuxResources', () => {
 
   it('refuses values that are not integers or do not fit, naming the field', () => {
     assert.throws(() => withLinuxResources(defaultSpec(), res({ cpuShares: '-2' }), full), invalid(/linux\.resources\.cpu_shares -2 must not be negative/));
+    assert.throws(() => withLinuxResources(defaultSpec(), res({ memoryLimitInBytes: '-5' }), full), invalid(/linux\.resources\.memory_limit_in_bytes -5 must not be negative/));
     assert.throws(() => withLinuxResources(defaultSpec(), res({ memoryLimitInBytes: '9223372036854775807' }), full), invalid(/memory_limit_in_bytes .* out of range/));
     assert.throws(() => withLinuxResources(defaultSpec(), res({ cpuQuota: '1.5' }), full), invalid(/cpu_quota "1\.5"/));
     assert.throws(() => withLinuxResources(defaultSpec(), res({ hugepageLimits: [{ pageSize: '', limit: '1' }] }), full), invalid(/hugepage_limits\[0\]\.page_size/));
