@@ -18,17 +18,36 @@ export interface PodFixture {
   stop(): Promise<void>;
 }
 
-export async function startPodFixture(prefix: string, network: { bridge: string; subnet: string }, podExtra: Record<string, unknown> = {}): Promise<PodFixture> {
+export interface PodFixtureOptions {
+  /** The pod's runtime handler (crictl runp --runtime); the default handler otherwise. */
+  runtimeHandler?: string;
+  /** More cri-ts config tables, e.g. a runtime handler. */
+  extraToml?: string;
+}
+
+export async function startPodFixture(
+  prefix: string,
+  network: { bridge: string; subnet: string },
+  podExtra: Record<string, unknown> = {},
+  options: PodFixtureOptions = {},
+): Promise<PodFixture> {
   await requireOfflineRegistry();
-  const stack = await startStack(prefix, { topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`, extraToml: OFFLINE_MIRRORS_TOML });
-  await writeBridgeConflist(join(stack.dir, 'cni-conf'), { name: prefix, bridge: network.bridge, subnet: network.subnet, ipamDir: join(stack.dir, 'ipam') });
-  assert.equal((await crictl(stack.criTs.socket, ['pull', BUSYBOX_IMAGE], 120)).code, 0);
+  const stack = await startStack(prefix, { topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`, extraToml: `${OFFLINE_MIRRORS_TOML}\n${options.extraToml ?? ''}` });
   const logDir = join(stack.dir, 'pod-logs');
   const podConfigPath = join(stack.dir, 'pod.json');
-  await writeFile(podConfigPath, JSON.stringify({ metadata: { name: `${prefix}-pod`, namespace: 'itest', uid: `${prefix}-uid` }, log_directory: logDir, linux: {}, ...podExtra }));
-  const pod = await crictl(stack.criTs.socket, ['runp', podConfigPath], 60);
-  assert.equal(pod.code, 0, pod.stderr);
-  const podId = pod.stdout.trim();
+  let podId: string;
+  try {
+    await writeBridgeConflist(join(stack.dir, 'cni-conf'), { name: prefix, bridge: network.bridge, subnet: network.subnet, ipamDir: join(stack.dir, 'ipam') });
+    assert.equal((await crictl(stack.criTs.socket, ['pull', BUSYBOX_IMAGE], 120)).code, 0);
+    await writeFile(podConfigPath, JSON.stringify({ metadata: { name: `${prefix}-pod`, namespace: 'itest', uid: `${prefix}-uid` }, log_directory: logDir, linux: {}, ...podExtra }));
+    const pod = await crictl(stack.criTs.socket, ['runp', ...(options.runtimeHandler ? ['--runtime', options.runtimeHandler] : []), podConfigPath], 60);
+    assert.equal(pod.code, 0, pod.stderr);
+    podId = pod.stdout.trim();
+  } catch (err) {
+    // A fixture that failed to come up must not leave its containerd and cri-ts running.
+    await stack.stop();
+    throw err;
+  }
   let n = 0;
   const create = async (command: string[], extra: Record<string, unknown> = {}) => {
     n++;
