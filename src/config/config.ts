@@ -71,6 +71,8 @@ export interface CriTsConfig {
   streamIdleTimeoutMs: number;
   enableTlsStreaming: boolean;
   maxContainerLogLineSize: number;
+  /** Give an image's VOLUMEs no directories of their own (containerd's ignore_image_defined_volumes). */
+  ignoreImageDefinedVolumes: boolean;
   restrictOomScoreAdj: RestrictOomScoreAdj;
   enableUnprivilegedPorts: boolean;
   enableUnprivilegedIcmp: boolean;
@@ -184,6 +186,7 @@ export function configFromToml(doc: TomlTable): CriTsConfig {
     streamIdleTimeoutMs: top.duration('stream_idle_timeout', 4 * 3_600_000),
     enableTlsStreaming: top.boolean('enable_tls_streaming', false),
     maxContainerLogLineSize: top.integer('max_container_log_line_size', 16 * 1024, -1),
+    ignoreImageDefinedVolumes: top.boolean('ignore_image_defined_volumes', false),
     restrictOomScoreAdj: top.booleanOrWord('restrict_oom_score_adj', 'auto', ['auto'] as const),
     enableUnprivilegedPorts: top.boolean('enable_unprivileged_ports', true),
     enableUnprivilegedIcmp: top.boolean('enable_unprivileged_icmp', true),

@@ -13,6 +13,11 @@ export interface ContainerRuntime {
   readonly imageAccounts: ImageAccountsCache;
 }
 
+/** The container's persistent directory (its image volumes); removed with the container. */
+export function containerRootDir(runtime: ContainerRuntime, id: string): string {
+  return `${runtime.pods.config.root}/containers/${id}`;
+}
+
 export function containerIoDir(runtime: ContainerRuntime, id: string): string {
   return `${runtime.pods.config.state}/containers/${id}`;
 }

@@ -5,6 +5,7 @@ import type { ImageConfig } from '../image/image-config.js';
 import type { SandboxPaths } from '../sandbox/sandbox-files.js';
 import type { SandboxMetadata } from '../sandbox/sandbox.js';
 import type { ResolvedUser } from './container.js';
+import type { ImageVolume } from './image-volumes.js';
 import { apparmorProfileFor } from './spec/apparmor.js';
 import { withCapabilities } from './spec/capabilities.js';
 import { cgroupsPath, type CgroupDriver, withCgroupsPath } from './spec/cgroups.js';
@@ -35,6 +36,8 @@ export interface ContainerSpecInput {
   cgroupDriver: CgroupDriver;
   containerdNamespace: string;
   restrictOomScoreAdj: boolean;
+  /** The image's VOLUMEs no CRI mount covers, with their host directories. */
+  imageVolumes?: ImageVolume[];
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -98,7 +101,7 @@ export async function buildContainerSpec(input: ContainerSpecInput): Promise<Oci
 
   const files = { ...input.sandboxFiles, shm: hostIpc ? '/dev/shm' : input.sandboxFiles.shm };
   withSandboxFiles(spec, files, config.mounts, security?.readonlyRootfs ?? false);
-  await withCriMounts(spec, config.mounts);
+  await withCriMounts(spec, config.mounts, input.imageVolumes);
 
   const capabilities = security?.capabilities;
   if (privileged) {

@@ -1,5 +1,6 @@
 import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import { deleteContainerRecord, removeSnapshot } from '../containerd/container-records.js';
@@ -12,10 +13,11 @@ import { sandboxPaths } from '../sandbox/sandbox-files.js';
 import { CriTsLabel } from '../sandbox/sandbox-store.js';
 import { UndoStack } from '../undo-stack.js';
 import { Container, type ContainerMetadata, containerNameKey } from './container.js';
-import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
+import { type ContainerRuntime, containerIoDir, containerRootDir } from './container-runtime.js';
 import { buildContainerSpec } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
 import { resolveUser } from './image-user.js';
+import { imageVolumes, populateImageVolumes } from './image-volumes.js';
 import { ContainerIo } from './io/container-io.js';
 
 /**
@@ -56,6 +58,9 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       await fifos.catch(() => undefined);
       await ContainerIo.remove(ioDir);
     });
+    const rootDir = containerRootDir(runtime, id);
+    const volumes = pods.config.ignoreImageDefinedVolumes ? [] : imageVolumes(image.config.volumes, config.mounts, join(rootDir, 'volumes'));
+    if (volumes.length > 0) undo.push('remove the image volumes', () => rm(rootDir, { recursive: true, force: true }));
     const parent = chainIds(image.config.diffIds).at(-1) ?? '';
     const accounts = await runtime.imageAccounts.get(snapshotter, parent);
     const security = config.linux?.securityContext ?? null;
@@ -86,6 +91,7 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       cgroupDriver: pods.config.cgroupDriver,
       containerdNamespace: pods.config.containerd.namespace,
       restrictOomScoreAdj: pods.restrictOomScoreAdj,
+      imageVolumes: volumes,
     });
     const metadata: ContainerMetadata = {
       version: 1,
@@ -126,6 +132,7 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
     });
     undo.push('remove the container snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
     const { mounts } = await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent, labels: { [CriTsLabel.sandboxId]: sandbox.id } });
+    await populateImageVolumes(volumes, mounts, join(pods.config.state, 'scratch'));
     await fifos;
     const container = new Container(metadata);
     container.spec = spec;

@@ -21,8 +21,12 @@ export interface PushTestImageOptions {
   files?: Record<string, string | Buffer>;
   /** Default 1; each layer has distinct content. */
   layers?: number;
+  /** Owner and mode of entries of `files` (directories end in "/", as "data/"); root and 0644/0755 otherwise. */
+  owners?: Record<string, TarOwner>;
   user?: string;
   entrypoint?: string[];
+  /** The config's Volumes. */
+  volumes?: string[];
   mediaTypes?: MediaTypeFamily;
   /** Written into the image config; default linux/amd64. */
   platform?: Platform;
@@ -77,13 +81,19 @@ function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
-function tarHeader(name: string, size: number, type: '0' | '5', mode: number): Buffer {
+export interface TarOwner {
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+function tarHeader(name: string, size: number, type: '0' | '5', owner: TarOwner): Buffer {
   if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long for this writer: ${name}`);
   const header = Buffer.alloc(512);
   header.write(name, 0, 100);
-  header.write(octal(mode, 8), 100);
-  header.write(octal(0, 8), 108); // uid
-  header.write(octal(0, 8), 116); // gid
+  header.write(octal(owner.mode, 8), 100);
+  header.write(octal(owner.uid, 8), 108);
+  header.write(octal(owner.gid, 8), 116);
   header.write(octal(size, 12), 124);
   header.write(octal(0, 12), 136); // mtime
   header.write('        ', 148); // checksum counts as spaces while summing
@@ -98,22 +108,23 @@ function tarHeader(name: string, size: number, type: '0' | '5', mode: number): B
   return header;
 }
 
-/** An uncompressed tar of `files`, with parent directories as entries, sorted by name. */
-export function buildTar(files: Record<string, string | Buffer>): Buffer {
+/** An uncompressed tar of `files` (a name ending in "/" is a directory), with parent directories as entries, sorted by name. */
+export function buildTar(files: Record<string, string | Buffer>, owners: Record<string, TarOwner> = {}): Buffer {
   const entries = new Map<string, Buffer | null>();
   for (const [path, content] of Object.entries(files)) {
     const parts = path.replace(/^\/+/, '').split('/');
     for (let i = 1; i < parts.length; i++) entries.set(`${parts.slice(0, i).join('/')}/`, null);
-    entries.set(parts.join('/'), Buffer.isBuffer(content) ? content : Buffer.from(content));
+    if (!path.endsWith('/')) entries.set(parts.join('/'), Buffer.isBuffer(content) ? content : Buffer.from(content));
   }
   const blocks: Buffer[] = [];
   for (const name of [...entries.keys()].sort()) {
     const content = entries.get(name);
     if (!content) {
-      blocks.push(tarHeader(name, 0, '5', 0o755));
+      blocks.push(tarHeader(name, 0, '5', owners[name] ?? { uid: 0, gid: 0, mode: 0o755 }));
       continue;
     }
-    blocks.push(tarHeader(name, content.length, '0', 0o644), content, Buffer.alloc((512 - (content.length % 512)) % 512));
+    const owner = owners[name] ?? { uid: 0, gid: 0, mode: 0o644 };
+    blocks.push(tarHeader(name, content.length, '0', owner), content, Buffer.alloc((512 - (content.length % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
@@ -128,13 +139,13 @@ export interface Layer extends Blob {
   diffId: string;
 }
 
-export function buildLayer(files: Record<string, string | Buffer>): Layer {
-  const tar = buildTar(files);
+export function buildLayer(files: Record<string, string | Buffer>, owners: Record<string, TarOwner> = {}): Layer {
+  const tar = buildTar(files, owners);
   const bytes = gzipSync(tar, { level: 6 });
   return { digest: sha256Digest(bytes), bytes, diffId: sha256Digest(tar) };
 }
 
-export function buildConfig(diffIds: string[], options: { user?: string; entrypoint?: string[]; platform?: Platform } = {}): Blob {
+export function buildConfig(diffIds: string[], options: { user?: string; entrypoint?: string[]; volumes?: string[]; platform?: Platform } = {}): Blob {
   const platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
   const config = {
     architecture: platform.architecture,
@@ -144,6 +155,7 @@ export function buildConfig(diffIds: string[], options: { user?: string; entrypo
     config: {
       ...(options.user !== undefined ? { User: options.user } : {}),
       ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
+      ...(options.volumes ? { Volumes: Object.fromEntries(options.volumes.map((v) => [v, {}])) } : {}),
       Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
     },
     rootfs: { type: 'layers', diff_ids: diffIds },
@@ -165,11 +177,11 @@ export function buildManifest(family: MediaTypeFamily, config: Blob, layers: Blo
 }
 
 /** Layer i holds a marker file naming the image, so layers differ from each other and from other images'. */
-function buildLayers(repository: string, tag: string, count: number, files: Record<string, string | Buffer>): Layer[] {
+function buildLayers(repository: string, tag: string, count: number, files: Record<string, string | Buffer>, owners: Record<string, TarOwner> = {}): Layer[] {
   const layers: Layer[] = [];
   for (let i = 0; i < count; i++) {
     const marker = { [`etc/cri-ts-test/layer-${i}`]: `layer ${i} of ${repository}:${tag}\n` };
-    layers.push(buildLayer(i === count - 1 ? { ...marker, ...files } : marker));
+    layers.push(i === count - 1 ? buildLayer({ ...marker, ...files }, owners) : buildLayer(marker));
   }
   return layers;
 }
@@ -243,7 +255,7 @@ const hostOf = (registryUrl: string): string => new URL(registryUrl).host;
 /** Builds an image from scratch (deterministic layers, config, manifest) and pushes it the way a client would. */
 export async function pushTestImage(registryUrl: string, repository: string, tag: string, options: PushTestImageOptions = {}): Promise<PushedImage> {
   const family = options.mediaTypes ?? 'docker';
-  const layers = buildLayers(repository, tag, options.layers ?? 1, options.files ?? { 'hello.txt': `hello from ${repository}:${tag}\n` });
+  const layers = buildLayers(repository, tag, options.layers ?? 1, options.files ?? { 'hello.txt': `hello from ${repository}:${tag}\n` }, options.owners);
   const diffIds = layers.map((layer) => layer.diffId);
   const config = buildConfig(diffIds, options);
   const manifest = buildManifest(family, config, layers);

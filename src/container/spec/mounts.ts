@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { InvalidArgumentError } from '../../errors.js';
 import type { Mount__Output } from '../../generated/cri/runtime/v1/Mount.js';
+import type { ImageVolume } from '../image-volumes.js';
 import { setMount } from './default-spec.js';
 import type { OciMount, OciSpec } from './oci-types.js';
 
@@ -32,9 +33,20 @@ export async function toOciMount(mount: Mount__Output, index: number): Promise<O
   return { destination: mount.containerPath, type: 'bind', source: mount.hostPath, options };
 }
 
-/** Applies the CRI mounts; a mount over a default mount (say /dev/shm) replaces it. */
-export async function withCriMounts(spec: OciSpec, mounts: readonly Mount__Output[]): Promise<void> {
-  for (const [i, mount] of mounts.entries()) setMount(spec, await toOciMount(mount, i));
+/** Path components of a mount's destination: a mount must come after those it is inside of. */
+const depth = (path: string): number => path.split('/').filter(Boolean).length;
+
+/**
+ * Applies the CRI mounts and the image's volumes (writable directories of
+ * the container's own), parents before what is inside them; a mount over a
+ * default mount (say /dev/shm) replaces it.
+ */
+export async function withCriMounts(spec: OciSpec, mounts: readonly Mount__Output[], volumes: readonly ImageVolume[] = []): Promise<void> {
+  const all: OciMount[] = [];
+  for (const [i, mount] of mounts.entries()) all.push(await toOciMount(mount, i));
+  for (const volume of volumes) all.push({ destination: volume.containerPath, type: 'bind', source: volume.hostPath, options: ['rbind', 'rprivate', 'rw'] });
+  // A stable sort keeps the CRI order among mounts of one depth.
+  for (const mount of all.sort((a, b) => depth(a.destination) - depth(b.destination))) setMount(spec, mount);
   // Propagation out of (or into) the container needs its root mount shared (or a slave) too, as containerd sets it.
   const linux = (spec.linux ??= {});
   if (mounts.some((m) => m.propagation === 'PROPAGATION_BIDIRECTIONAL')) linux.rootfsPropagation = 'rshared';
