@@ -42,11 +42,13 @@ export class EventSubscription {
     const filters = this.topics.map((topic) => `topic==${JSON.stringify(topic)},namespace==${JSON.stringify(this.containerd.namespace)}`);
     let backoffMs = FIRST_BACKOFF_MS;
     while (!this.abort.signal.aborted) {
-      const settled = setTimeout(() => this.handlers.onSubscribed?.(), SUBSCRIBED_SETTLE_MS);
+      const settled = setTimeout(() => {
+        backoffMs = FIRST_BACKOFF_MS;
+        this.handlers.onSubscribed?.();
+      }, SUBSCRIBED_SETTLE_MS);
       try {
         const stream = this.containerd.subscribeEvents({ filters }, { signal: this.abort.signal });
         for await (const envelope of stream) {
-          backoffMs = FIRST_BACKOFF_MS;
           if (envelope.event) this.handlers.onEvent(envelope.topic, envelope.event);
         }
         if (this.abort.signal.aborted) return;
