@@ -22,9 +22,10 @@ interface ContainerdImageRecord {
  * whenever events may have been missed. While no event subscription is up,
  * every read lists afresh, so a broken subscription never serves stale images.
  *
- * Every change to the index runs through one queue, each reading containerd
- * afresh, so they apply in order; a read waits for the changes queued before
- * it, so cri-ts's own pull is seen by the very next call.
+ * Every change to the index runs through one queue, so changes apply in the
+ * order they were announced (records to read again are read together); a
+ * read waits for the changes queued before it, so cri-ts's own pull is seen
+ * by the very next call.
  */
 export class ImageCatalog {
   private readonly targets: ImageTargetResolver;
@@ -33,9 +34,10 @@ export class ImageCatalog {
   private view: ImageView | undefined;
   private readonly sandboxImageName: string | undefined;
   private queue: Promise<void> = Promise.resolve();
-  /** Reloads and refreshes queued but not started: asking again joins them. */
+  /** A reload queued but not started: asking again joins it. */
   private queuedReload: Promise<void> | undefined;
-  private readonly queuedRefreshes = new Map<string, Promise<void>>();
+  /** Records to read again, last in the queue and not started: a name asked for now joins them. */
+  private openRefresh: { names: Set<string>; run: Promise<void> } | undefined;
   /** The index holds a complete listing, and no change since was lost. */
   private loaded = false;
   /** containerd's image events reach the index (between eventsFollowed and eventsLost). */
@@ -69,7 +71,7 @@ export class ImageCatalog {
   /** cri-ts itself wrote these image records (a pull): the next read sees them. */
   recordsAdded(names: readonly string[]): void {
     this.onChanged();
-    if (this.wanted) for (const name of names) void this.refresh(name);
+    if (this.wanted) void this.refresh(names);
   }
 
   /** Deletes image records by name; the last deletion waits for containerd's garbage collection. */
@@ -82,13 +84,13 @@ export class ImageCatalog {
       this.onChanged();
       // Queued, not applied at once: a refresh already running must not put a deleted record back.
       if (removed) void this.enqueue(async () => names.forEach((name) => this.drop(name)));
-      else for (const name of names) void this.refresh(name);
+      else void this.refresh(names);
     }
   }
 
   /** containerd created or updated an image record (an event): read it again. */
   recordChanged(name: string): void {
-    if (this.wanted) void this.refresh(name);
+    if (this.wanted) void this.refresh([name]);
   }
 
   /** containerd deleted an image record (an event). */
@@ -121,6 +123,8 @@ export class ImageCatalog {
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {
+    // Whatever is queued now runs after the open refresh, so later names must not join it.
+    this.openRefresh = undefined;
     const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
     return run;
@@ -150,33 +154,45 @@ export class ImageCatalog {
     }
   }
 
-  /** Reads one record again; never rejects (a failure makes the next read list everything). */
-  private refresh(name: string): Promise<void> {
-    let queued = this.queuedRefreshes.get(name);
-    if (!queued) {
-      queued = this.enqueue(async () => {
-        this.queuedRefreshes.delete(name);
-        await this.refreshNow(name);
+  /** Reads records again, together; never rejects (a failure makes the next read list everything). */
+  private refresh(names: readonly string[]): Promise<void> {
+    if (!this.openRefresh) {
+      const batch = { names: new Set<string>(), run: Promise.resolve() };
+      batch.run = this.enqueue(async () => {
+        if (this.openRefresh === batch) this.openRefresh = undefined;
+        await this.refreshNow([...batch.names]);
       }).catch((err: unknown) => {
         this.loaded = false;
-        this.log.warn({ image: name, err }, 'could not read an image record; the next read lists them all');
+        this.log.warn({ images: [...batch.names], err }, 'could not read image records again; the next read lists them all');
       });
-      this.queuedRefreshes.set(name, queued);
+      this.openRefresh = batch;
     }
-    return queued;
+    for (const name of names) this.openRefresh.names.add(name);
+    return this.openRefresh.run;
   }
 
-  private async refreshNow(name: string): Promise<void> {
+  /** Reads every record before applying any, so the index never holds half a batch. */
+  private async refreshNow(names: readonly string[]): Promise<void> {
+    const read = await Promise.allSettled(names.map((name) => this.readRecord(name)));
+    const failed = read.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const [i, name] of names.entries()) {
+      const indexed = (read[i] as PromiseFulfilledResult<IndexedRecord | undefined>).value;
+      if (indexed) this.put(indexed);
+      else this.drop(name);
+    }
+  }
+
+  /** One record as the index keeps it; undefined when it is gone or its content is incomplete. */
+  private async readRecord(name: string): Promise<IndexedRecord | undefined> {
     let record: ContainerdImageRecord | null;
     try {
       record = (await this.containerd.images.Get({ name })).image;
     } catch (err) {
       if (!isCriError(err, 'NotFound')) throw err;
-      record = null;
+      return undefined;
     }
-    const indexed = record ? await this.indexRecord(record) : undefined;
-    if (indexed) this.put(indexed);
-    else this.drop(name);
+    return record ? this.indexRecord(record) : undefined;
   }
 
   /** A record with what its target resolves to; undefined when its content is not all there. */

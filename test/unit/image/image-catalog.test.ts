@@ -31,7 +31,8 @@ function digestOf(bytes: Buffer): string {
 class FakeContainerd {
   readonly records = new Map<string, Record>();
   readonly blobs = new Map<string, Buffer>();
-  readonly calls = { list: 0, get: 0 };
+  readonly calls = { list: 0, get: 0, getsAtOnce: 0 };
+  private getsInFlight = 0;
   /** How long Get takes to answer; it reads the records when called, as a real round trip would. */
   getDelayMs = 0;
 
@@ -62,9 +63,11 @@ class FakeContainerd {
       },
       Get: async ({ name }: { name: string }) => {
         this.calls.get++;
+        this.calls.getsAtOnce = Math.max(this.calls.getsAtOnce, ++this.getsInFlight);
         const record = this.records.get(name);
         const answer = record ? structuredClone(record) : undefined;
         if (this.getDelayMs) await new Promise((r) => setTimeout(r, this.getDelayMs));
+        this.getsInFlight--;
         if (!answer) throw new CriError('NotFound', `containerd Get: image "${name}": not found`);
         return { image: answer };
       },
@@ -181,6 +184,21 @@ describe('the image catalog as an index of containerd image records', () => {
     assert.equal(await catalog.find('registry.test/app:v1'), undefined);
   });
 
+  it('a record deleted and made again while earlier reads are queued ends up present', async () => {
+    catalog.eventsFollowed();
+    await catalog.list();
+    containerd.getDelayMs = 20;
+    catalog.recordChanged(app.configDigest);
+    await new Promise((r) => setImmediate(r));
+    // queued behind the running read: changed, deleted, made again
+    catalog.recordChanged('registry.test/app:v1');
+    containerd.records.delete('registry.test/app:v1');
+    catalog.recordDeleted('registry.test/app:v1');
+    containerd.tag('registry.test/app:v1', app);
+    catalog.recordChanged('registry.test/app:v1');
+    assert.equal((await catalog.find('registry.test/app:v1'))?.id, app.configDigest);
+  });
+
   it('sees cri-ts\'s own pull and removal at the very next read, before any event', async () => {
     catalog.eventsFollowed();
     await catalog.list();
@@ -188,11 +206,14 @@ describe('the image catalog as an index of containerd image records', () => {
     containerd.tag('registry.test/pulled:1', pulled);
     containerd.tag(pulled.configDigest, pulled);
     const before = changes;
-    catalog.recordsAdded(['registry.test/pulled:1', pulled.configDigest]);
+    containerd.tag(`registry.test/pulled@${pulled.manifestDigest}`, pulled);
+    containerd.getDelayMs = 5;
+    catalog.recordsAdded(['registry.test/pulled:1', `registry.test/pulled@${pulled.manifestDigest}`, pulled.configDigest]);
     assert.ok(changes > before, 'the image filesystem meter is told at once');
     assert.equal((await catalog.find('registry.test/pulled:1'))?.id, pulled.configDigest);
+    assert.equal(containerd.calls.getsAtOnce, 3, 'the records are read together');
 
-    await catalog.removeRecords(['registry.test/pulled:1', pulled.configDigest]);
+    await catalog.removeRecords(['registry.test/pulled:1', `registry.test/pulled@${pulled.manifestDigest}`, pulled.configDigest]);
     assert.equal(containerd.records.has('registry.test/pulled:1'), false);
     assert.equal(await catalog.find(pulled.configDigest), undefined);
     assert.equal(containerd.calls.list, 1);
