@@ -11,6 +11,7 @@ import { SnapshotterUsageMeter } from './image/snapshotter-usage.js';
 import { join } from 'node:path';
 import { PodNetworks } from './cni/pod-network.js';
 import { TaskEventMonitor } from './containerd/task-events.js';
+import { ImageEventMonitor } from './containerd/image-events.js';
 import { onContainerOom, onContainerTaskExit } from './container/container-exit.js';
 import type { ContainerRuntime } from './container/container-runtime.js';
 import { ContainerEvents } from './container/container-events.js';
@@ -93,7 +94,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   const { client, managed } = await connectContainerd(config, log);
   const imageFsUsage = new SnapshotterUsageMeter(client, config.containerd.snapshotter);
   const images = new ImageCatalog(client, config.sandboxImage, log, () => imageFsUsage.invalidate());
-  const puller = new ImagePuller(client, config, log, () => images.changed());
+  const puller = new ImagePuller(client, config, log, (pulled) => images.recordsAdded(pulled.names));
   const pods: PodRuntime = {
     containerd: client,
     config,
@@ -124,6 +125,17 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     log,
   );
   events.start();
+  const imageEvents = new ImageEventMonitor(
+    client,
+    {
+      onRecordChanged: (name) => images.recordChanged(name),
+      onRecordDeleted: (name) => images.recordDeleted(name),
+      onSubscribed: () => images.eventsFollowed(),
+      onLost: () => images.eventsLost(),
+    },
+    log,
+  );
+  imageEvents.start();
   const streamingCache = new StreamingRequestCache();
   const streamingServer = await startStreamingServer({
     address: config.streamServerAddress,
@@ -155,6 +167,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   } catch (err) {
     await streamingServer.close();
     events.stop();
+    imageEvents.stop();
     await managed?.stop();
     client.close();
     throw err;
@@ -168,6 +181,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
         await server.stop(SHUTDOWN_GRACE_MS);
         await streamingServer.close();
         events.stop();
+        imageEvents.stop();
         client.close();
         await managed?.stop();
         log.info('stopped');

@@ -1,7 +1,8 @@
 import { nowEpochNs } from '../clock.js';
 import type { Logger } from '../log.js';
-import { unpackAny } from './any.js';
+import { type AnyMessage, unpackAny } from './any.js';
 import type { ContainerdClient } from './client.js';
+import { EventSubscription } from './event-subscription.js';
 
 export interface TaskExitEvent {
   containerId: string;
@@ -30,51 +31,34 @@ interface TimestampLike {
  * noticed at once rather than at the next poll.
  */
 export class TaskEventMonitor {
-  private readonly abort = new AbortController();
+  private readonly subscription: EventSubscription;
 
-  constructor(
-    private readonly containerd: ContainerdClient,
-    private readonly handlers: TaskEventHandlers,
-    private readonly log: Logger,
-  ) {}
+  constructor(containerd: ContainerdClient, handlers: TaskEventHandlers, log: Logger) {
+    this.subscription = new EventSubscription(
+      containerd,
+      ['/tasks/exit', '/tasks/oom'],
+      { onEvent: (topic, event) => dispatchTaskEvent(topic, event, handlers), onSubscribed: () => handlers.onSubscribed?.() },
+      log,
+    );
+  }
 
   start(): void {
-    void this.loop();
+    this.subscription.start();
   }
 
   stop(): void {
-    this.abort.abort();
+    this.subscription.stop();
   }
+}
 
-  private async loop(): Promise<void> {
-    let backoffMs = 100;
-    while (!this.abort.signal.aborted) {
-      try {
-        const stream = this.containerd.subscribeEvents(
-          { filters: [`topic=="/tasks/exit",namespace=="${this.containerd.namespace}"`, `topic=="/tasks/oom",namespace=="${this.containerd.namespace}"`] },
-          { signal: this.abort.signal },
-        );
-        // The subscription is live once the first read is pending; give containerd a moment, then reconcile.
-        setTimeout(() => this.handlers.onSubscribed?.(), 50);
-        for await (const envelope of stream) {
-          backoffMs = 100;
-          if (!envelope.event) continue;
-          if (envelope.topic === '/tasks/exit') {
-            const exit = unpackAny<{ containerId: string; id: string; pid: number; exitStatus: number; exitedAt: TimestampLike | null }>(envelope.event);
-            if (!exit) continue;
-            const at = exit.exitedAt ? BigInt(exit.exitedAt.seconds) * 1_000_000_000n + BigInt(exit.exitedAt.nanos) : nowEpochNs();
-            this.handlers.onExit({ containerId: exit.containerId, processId: exit.id, pid: exit.pid, exitStatus: exit.exitStatus, exitedAtNs: at });
-          } else if (envelope.topic === '/tasks/oom') {
-            const oom = unpackAny<{ containerId: string }>(envelope.event);
-            if (oom) this.handlers.onOom?.(oom.containerId);
-          }
-        }
-      } catch (err) {
-        if (this.abort.signal.aborted) return;
-        this.log.warn({ err, retryMs: backoffMs }, 'containerd event subscription lost; subscribing again');
-      }
-      await new Promise((r) => setTimeout(r, backoffMs));
-      backoffMs = Math.min(backoffMs * 2, 2000);
-    }
+function dispatchTaskEvent(topic: string, event: AnyMessage, handlers: TaskEventHandlers): void {
+  if (topic === '/tasks/exit') {
+    const exit = unpackAny<{ containerId: string; id: string; pid: number; exitStatus: number; exitedAt: TimestampLike | null }>(event);
+    if (!exit) return;
+    const at = exit.exitedAt ? BigInt(exit.exitedAt.seconds) * 1_000_000_000n + BigInt(exit.exitedAt.nanos) : nowEpochNs();
+    handlers.onExit({ containerId: exit.containerId, processId: exit.id, pid: exit.pid, exitStatus: exit.exitStatus, exitedAtNs: at });
+  } else if (topic === '/tasks/oom') {
+    const oom = unpackAny<{ containerId: string }>(event);
+    if (oom) handlers.onOom?.(oom.containerId);
   }
 }

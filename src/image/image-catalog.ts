@@ -1,124 +1,63 @@
 import type { ContainerdClient } from '../containerd/client.js';
-import { readBlob } from '../containerd/content-reader.js';
-import { CriError } from '../errors.js';
+import { isCriError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type ImageConfig, parseImageConfig } from './image-config.js';
-import { deleteImageRecord, ImageLabel } from './image-records.js';
-import { hostPlatform, parseManifestDocument, selectPlatformManifest } from './manifest.js';
-import { formatImageReference, type ImageReference, isImageId, parseImageReference, repositoryName } from './reference.js';
-import type { RootDescriptor } from './pull/registry-source.js';
+import { deleteImageRecord } from './image-records.js';
+import { ImageTargetResolver } from './image-target.js';
+import { buildImageView, type CatalogImage, findImage, type ImageView, type IndexedRecord, normalisedImageName } from './image-view.js';
 
-/** One image as CRI sees it: every containerd record whose target resolves to one config. */
-export interface CatalogImage {
-  /** The config digest, as kubelet knows images. */
-  id: string;
-  repoTags: string[];
-  repoDigests: string[];
-  /** Compressed bytes of the manifest, config and layers. */
-  size: number;
-  config: ImageConfig;
-  /** Names of containerd image records that are this image (tags, digests, the ID). */
-  recordNames: string[];
-  target: RootDescriptor;
-  pinned: boolean;
-}
+export type { CatalogImage } from './image-view.js';
 
-interface ResolvedTarget {
-  configDigest: string;
-  size: number;
-  config: ImageConfig;
-}
-
-/** How long a listing of containerd's image records is reused; changes made with ctr show up after this. */
-const LISTING_REUSE_MS = 1000;
-
-function classifyName(name: string): { kind: 'id' } | { kind: 'tag' | 'digest'; ref: ImageReference } | undefined {
-  if (isImageId(name)) return { kind: 'id' };
-  try {
-    const ref = parseImageReference(name);
-    if (ref.digest) return { kind: 'digest', ref };
-    return { kind: 'tag', ref };
-  } catch {
-    return undefined;
-  }
+/** An image record as containerd's Images service returns it. */
+interface ContainerdImageRecord {
+  name: string;
+  labels: Record<string, string>;
+  target: { digest: string; mediaType: string; size: string | number | { toString(): string } } | null;
 }
 
 /**
- * The CRI view of containerd's image records. Each call lists the records
- * afresh (one round trip, so images added or removed with ctr show up), while
- * what a target digest resolves to (config, size) is immutable and cached.
+ * The CRI view of containerd's image records, answered from memory as
+ * containerd's CRI image store does. It is loaded from one listing when
+ * first needed, kept current by containerd's image events (recordChanged,
+ * recordDeleted) and by cri-ts's own pulls and removals, and listed again
+ * whenever events may have been missed. While no event subscription is up,
+ * every read lists afresh, so a broken subscription never serves stale images.
+ *
+ * Every change to the index runs through one queue, so changes apply in the
+ * order they were announced (records to read again are read together); a
+ * read waits for the changes queued before it, so cri-ts's own pull is seen
+ * by the very next call.
  */
 export class ImageCatalog {
-  private readonly resolved = new Map<string, ResolvedTarget>();
-  /** The last listing, reused briefly: kubelet and benchmarks ask in bursts; pulls and removals through cri-ts drop it. */
-  private recent: { at: number; images: Promise<CatalogImage[]> } | undefined;
+  private readonly targets: ImageTargetResolver;
+  private readonly records = new Map<string, IndexedRecord>();
+  /** Built from `records` on the first read after a change. */
+  private view: ImageView | undefined;
+  private readonly sandboxImageName: string | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  /** A reload queued but not started: asking again joins it. */
+  private queuedReload: Promise<void> | undefined;
+  /** Records to read again, last in the queue and not started: a name asked for now joins them. */
+  private openRefresh: { names: Set<string>; run: Promise<void> } | undefined;
+  /** The index holds a complete listing, and no change since was lost. */
+  private loaded = false;
+  /** containerd's image events reach the index (between eventsFollowed and eventsLost). */
+  private following = false;
+  /** Someone has read the catalog: until then there is nothing to keep current. */
+  private wanted = false;
 
   constructor(
     private readonly containerd: ContainerdClient,
-    private readonly sandboxImage: string,
+    sandboxImage: string,
     private readonly log: Logger,
-    /** Told when cri-ts itself added or removed images (the image filesystem usage changed too). */
+    /** Told when images came or went (the image filesystem usage changed too). */
     private readonly onChanged: () => void = () => undefined,
-  ) {}
-
-  async list(): Promise<CatalogImage[]> {
-    if (this.recent && Date.now() - this.recent.at < LISTING_REUSE_MS) return this.recent.images;
-    const listing = this.listNow();
-    this.recent = { at: Date.now(), images: listing };
-    listing.catch(() => {
-      this.recent = undefined;
-    });
-    return listing;
+  ) {
+    this.targets = new ImageTargetResolver(containerd);
+    this.sandboxImageName = normalisedImageName(sandboxImage);
   }
 
-  /** cri-ts itself changed the image records (a pull, a removal): the next listing reads them afresh. */
-  changed(): void {
-    this.recent = undefined;
-    this.onChanged();
-  }
-
-  /** Deletes image records by name; the last deletion waits for containerd's garbage collection. */
-  async removeRecords(names: readonly string[]): Promise<void> {
-    try {
-      for (const [i, name] of names.entries()) await deleteImageRecord(this.containerd, name, i === names.length - 1);
-    } finally {
-      this.changed();
-    }
-  }
-
-  private async listNow(): Promise<CatalogImage[]> {
-    const { images } = await this.containerd.images.List({ filters: [] });
-    const byId = new Map<string, CatalogImage>();
-    for (const record of images) {
-      if (!record.target) continue;
-      const target: RootDescriptor = { digest: record.target.digest, mediaType: record.target.mediaType, size: Number(record.target.size) };
-      const resolved = await this.resolveTarget(target).catch((err: unknown) => {
-        this.log.debug({ image: record.name, err }, 'image record skipped: its content is incomplete');
-        return undefined;
-      });
-      if (!resolved) continue;
-      let image = byId.get(resolved.configDigest);
-      if (!image) {
-        image = { id: resolved.configDigest, repoTags: [], repoDigests: [], size: resolved.size, config: resolved.config, recordNames: [], target, pinned: false };
-        byId.set(resolved.configDigest, image);
-      }
-      image.recordNames.push(record.name);
-      if (record.labels[ImageLabel.pinned] === ImageLabel.pinnedValue) image.pinned = true;
-      const name = classifyName(record.name);
-      if (name?.kind === 'tag') {
-        image.repoTags.push(formatImageReference(name.ref));
-        image.repoDigests.push(`${repositoryName(name.ref)}@${target.digest}`);
-      } else if (name?.kind === 'digest') {
-        image.repoDigests.push(formatImageReference(name.ref));
-      }
-    }
-    const sandbox = this.sandboxImageName();
-    for (const image of byId.values()) {
-      image.repoTags = [...new Set(image.repoTags)].sort();
-      image.repoDigests = [...new Set(image.repoDigests)].sort();
-      if (sandbox && image.repoTags.includes(sandbox)) image.pinned = true;
-    }
-    return [...byId.values()];
+  async list(): Promise<readonly CatalogImage[]> {
+    return (await this.currentView()).images;
   }
 
   /**
@@ -126,55 +65,165 @@ export class ImageCatalog {
    * by name:tag, or by name@digest. Undefined when there is none.
    */
   async find(text: string): Promise<CatalogImage | undefined> {
-    const images = await this.list();
-    if (isImageId(text)) {
-      const id = text.startsWith('sha256:') ? text : `sha256:${text}`;
-      return images.find((i) => i.id === id);
-    }
-    let ref: ImageReference | undefined;
-    try {
-      ref = parseImageReference(text);
-    } catch (err) {
-      if (!/^(sha256:)?[a-f0-9]+$/.test(text)) throw err;
-    }
-    if (ref) {
-      const name = formatImageReference(ref);
-      const found = ref.digest ? images.find((i) => i.repoDigests.includes(`${repositoryName(ref)}@${ref.digest}`)) : images.find((i) => i.repoTags.includes(name));
-      if (found) return found;
-    }
-    // A short ID, as `crictl images` prints them.
-    const hex = text.replace(/^sha256:/, '');
-    if (/^[a-f0-9]+$/.test(hex)) {
-      const matches = images.filter((i) => i.id.slice('sha256:'.length).startsWith(hex));
-      if (matches.length > 1) throw new CriError('InvalidArgument', `image ID prefix "${text}" is ambiguous: it matches ${matches.length} images; give more digits`);
-      return matches[0];
-    }
-    return undefined;
+    return findImage(await this.currentView(), text);
   }
 
-  private sandboxImageName(): string | undefined {
+  /** cri-ts itself wrote these image records (a pull): the next read sees them. */
+  recordsAdded(names: readonly string[]): void {
+    this.onChanged();
+    if (this.wanted) void this.refresh(names);
+  }
+
+  /** Deletes image records by name; the last deletion waits for containerd's garbage collection. */
+  async removeRecords(names: readonly string[]): Promise<void> {
+    let removed = false;
     try {
-      return formatImageReference(parseImageReference(this.sandboxImage));
-    } catch {
+      for (const [i, name] of names.entries()) await deleteImageRecord(this.containerd, name, i === names.length - 1);
+      removed = true;
+    } finally {
+      this.onChanged();
+      // Queued, not applied at once: a refresh already running must not put a deleted record back.
+      if (removed) void this.enqueue(async () => names.forEach((name) => this.drop(name)));
+      else void this.refresh(names);
+    }
+  }
+
+  /** containerd created or updated an image record (an event): read it again. */
+  recordChanged(name: string): void {
+    if (this.wanted) void this.refresh([name]);
+  }
+
+  /** containerd deleted an image record (an event). */
+  recordDeleted(name: string): void {
+    if (this.wanted) void this.enqueue(async () => this.drop(name));
+  }
+
+  /** Image events are followed from now on; any sent before were missed, so list everything once. */
+  eventsFollowed(): void {
+    this.following = true;
+    if (!this.wanted) return;
+    this.reload().catch((err: unknown) => this.log.warn({ err }, 'could not list image records after subscribing to image events'));
+  }
+
+  /** Image events are no longer followed: reads list afresh until they are again. */
+  eventsLost(): void {
+    this.following = false;
+  }
+
+  private async currentView(): Promise<ImageView> {
+    this.wanted = true;
+    const reload = this.loaded && this.following ? undefined : this.reload();
+    const settled = this.queue;
+    await reload;
+    await settled;
+    // A change queued before this read could not be applied: the index may be behind.
+    if (!this.loaded) await this.reload();
+    this.view ??= buildImageView(this.records.values(), this.sandboxImageName);
+    return this.view;
+  }
+
+  private enqueue(work: () => Promise<void>): Promise<void> {
+    // Whatever is queued now runs after the open refresh, so later names must not join it.
+    this.openRefresh = undefined;
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private reload(): Promise<void> {
+    this.queuedReload ??= this.enqueue(async () => {
+      this.queuedReload = undefined;
+      await this.reloadNow();
+    });
+    return this.queuedReload;
+  }
+
+  private async reloadNow(): Promise<void> {
+    try {
+      const { images } = await this.containerd.images.List({ filters: [] });
+      const indexed = await Promise.all(images.map((record) => this.indexRecord(record)));
+      const before = this.records.size;
+      this.records.clear();
+      for (const record of indexed) if (record) this.records.set(record.name, record);
+      this.view = undefined;
+      this.loaded = true;
+      this.log.debug({ records: this.records.size, before }, 'image records listed');
+    } catch (err) {
+      this.loaded = false;
+      throw err;
+    }
+  }
+
+  /** Reads records again, together; never rejects (a failure makes the next read list everything). */
+  private refresh(names: readonly string[]): Promise<void> {
+    if (!this.openRefresh) {
+      const batch = { names: new Set<string>(), run: Promise.resolve() };
+      batch.run = this.enqueue(async () => {
+        if (this.openRefresh === batch) this.openRefresh = undefined;
+        await this.refreshNow([...batch.names]);
+      }).catch((err: unknown) => {
+        this.loaded = false;
+        this.log.warn({ images: [...batch.names], err }, 'could not read image records again; the next read lists them all');
+      });
+      this.openRefresh = batch;
+    }
+    for (const name of names) this.openRefresh.names.add(name);
+    return this.openRefresh.run;
+  }
+
+  /** Reads every record before applying any, so the index never holds half a batch. */
+  private async refreshNow(names: readonly string[]): Promise<void> {
+    const read = await Promise.allSettled(names.map((name) => this.readRecord(name)));
+    const failed = read.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const [i, name] of names.entries()) {
+      const indexed = (read[i] as PromiseFulfilledResult<IndexedRecord | undefined>).value;
+      if (indexed) this.put(indexed);
+      else this.drop(name);
+    }
+  }
+
+  /** One record as the index keeps it; undefined when it is gone or its content is incomplete. */
+  private async readRecord(name: string): Promise<IndexedRecord | undefined> {
+    let record: ContainerdImageRecord | null;
+    try {
+      record = (await this.containerd.images.Get({ name })).image;
+    } catch (err) {
+      if (!isCriError(err, 'NotFound')) throw err;
+      return undefined;
+    }
+    return record ? this.indexRecord(record) : undefined;
+  }
+
+  /** A record with what its target resolves to; undefined when its content is not all there. */
+  private async indexRecord(record: ContainerdImageRecord): Promise<IndexedRecord | undefined> {
+    if (!record.target) return undefined;
+    const target = { digest: record.target.digest, mediaType: record.target.mediaType, size: Number(record.target.size) };
+    try {
+      return { name: record.name, labels: record.labels, target, resolved: await this.targets.resolve(target) };
+    } catch (err) {
+      this.log.debug({ image: record.name, err }, 'image record skipped: its content is incomplete');
       return undefined;
     }
   }
 
-  private async resolveTarget(target: RootDescriptor): Promise<ResolvedTarget> {
-    const cached = this.resolved.get(target.digest);
-    if (cached) return cached;
-    let document = parseManifestDocument(await readBlob(this.containerd, target.digest), target.mediaType, target.digest);
-    let size = target.size;
-    if (document.kind === 'index') {
-      const chosen = selectPlatformManifest(document, hostPlatform(), target.digest);
-      document = parseManifestDocument(await readBlob(this.containerd, chosen.digest), chosen.mediaType, chosen.digest);
-      size += chosen.size;
-      if (document.kind !== 'manifest') throw new Error(`${chosen.digest} is an index inside an index`);
-    }
-    const config = parseImageConfig(await readBlob(this.containerd, document.config.digest), `config ${document.config.digest}`);
-    size += document.config.size + document.layers.reduce((sum, l) => sum + l.size, 0);
-    const resolved = { configDigest: document.config.digest, size, config };
-    this.resolved.set(target.digest, resolved);
-    return resolved;
+  private put(record: IndexedRecord): void {
+    const old = this.records.get(record.name);
+    this.records.set(record.name, record);
+    // Events for cri-ts's own changes repeat what the index already has: keep the view then.
+    if (old && old.target.digest === record.target.digest && sameLabels(old.labels, record.labels)) return;
+    this.view = undefined;
+    this.onChanged();
   }
+
+  private drop(name: string): void {
+    if (!this.records.delete(name)) return;
+    this.view = undefined;
+    this.onChanged();
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

@@ -71,8 +71,8 @@ export class ImagePuller {
     private readonly containerd: ContainerdClient,
     private readonly config: CriTsConfig,
     private readonly log: Logger,
-    /** Told after each pull that recorded an image. */
-    private readonly onPulled: () => void = () => undefined,
+    /** Told after each pull that recorded an image, with the record names it wrote. */
+    private readonly onPulled: (pulled: PulledImage) => void = () => undefined,
   ) {}
 
   pull(ref: ImageReference, credentials: RegistryCredentials): Promise<PulledImage> {
@@ -102,7 +102,7 @@ export class ImagePuller {
     try {
       const result = await this.fetchAndStore(ref, source, leaseId, log);
       log.info({ imageId: result.imageId, ms: Date.now() - started }, 'image pulled');
-      this.onPulled();
+      this.onPulled(result);
       return result;
     } catch (err) {
       // Leave nothing half-made: a failed write dropped its ingest, and the
