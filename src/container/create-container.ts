@@ -2,8 +2,7 @@ import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
-import { deleteContainerRecord, removeSnapshot } from '../containerd/container-records.js';
+import { createRecordAndSnapshot } from '../containerd/container-records.js';
 import { runtimeOptionsAny } from './runtime-options.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
@@ -115,23 +114,21 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       message: '',
     };
     const runtimeOptions = runtimeOptionsAny(handlerName, handler);
-    // The record comes first and names the snapshot key: containerd's garbage
-    // collector keeps a snapshot a container names, so no lease is needed.
-    undo.push('delete the container record', () => deleteContainerRecord(pods.containerd, id));
-    await pods.containerd.containers.Create({
-      container: {
+    const mounts = await createRecordAndSnapshot(
+      pods.containerd,
+      {
         id,
         labels: { [CriTsLabel.kind]: CriTsLabel.containerKind, [CriTsLabel.sandboxId]: sandbox.id, ...config.labels },
         image: image.repoTags[0] ?? image.id,
         runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-        spec: packJson(OCI_SPEC_TYPE_URL, spec),
+        spec,
         snapshotter,
-        snapshotKey: id,
+        parent,
+        snapshotLabels: { [CriTsLabel.sandboxId]: sandbox.id },
         extensions: { [CONTAINER_EXTENSION]: encodeContainerMetadata(metadata) },
       },
-    });
-    undo.push('remove the container snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
-    const { mounts } = await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent, labels: { [CriTsLabel.sandboxId]: sandbox.id } });
+      undo,
+    );
     await populateImageVolumes(volumes, mounts, join(pods.config.state, 'scratch'));
     await fifos;
     const container = new Container(metadata);

@@ -1,5 +1,8 @@
 import { ignoreNotFound } from '../errors.js';
+import type { Mount__Output } from '../generated/containerd/containerd/types/Mount.js';
 import { GcLabel } from '../image/pull/gc-labels.js';
+import type { UndoStack } from '../undo-stack.js';
+import { OCI_SPEC_TYPE_URL, packJson } from './any.js';
 import type { ContainerdClient } from './client.js';
 
 /** Long enough for one creation; a crashed cri-ts leaves the lease to expire. */
@@ -16,6 +19,47 @@ export async function withCreationLease<T>(containerd: ContainerdClient, work: (
   } finally {
     await containerd.leases.Delete({ id: lease!.id }).catch(() => undefined);
   }
+}
+
+/** A pause or app container's record and the writable snapshot (keyed by its ID) it runs on. */
+export interface ContainerRecordRequest {
+  id: string;
+  labels: Record<string, string>;
+  /** The image name the record shows. */
+  image: string;
+  runtime: { name: string; options?: { type_url: string; value: Buffer } };
+  spec: object;
+  snapshotter: string;
+  /** The image's committed snapshot (its top chain ID). */
+  parent: string;
+  snapshotLabels: Record<string, string>;
+  extensions: Record<string, { type_url: string; value: Buffer }>;
+}
+
+/**
+ * Writes the container record, then prepares the snapshot it names, each with
+ * its undo on `undo`; returns the snapshot's mounts. The record comes first:
+ * containerd's garbage collector keeps a snapshot a container names, so no
+ * lease is needed between the two.
+ */
+export async function createRecordAndSnapshot(containerd: ContainerdClient, request: ContainerRecordRequest, undo: UndoStack): Promise<Mount__Output[]> {
+  const { id, snapshotter } = request;
+  undo.push(`delete container record ${id}`, () => deleteContainerRecord(containerd, id));
+  await containerd.containers.Create({
+    container: {
+      id,
+      labels: request.labels,
+      image: request.image,
+      runtime: request.runtime,
+      spec: packJson(OCI_SPEC_TYPE_URL, request.spec),
+      snapshotter,
+      snapshotKey: id,
+      extensions: request.extensions,
+    },
+  });
+  undo.push(`remove snapshot ${id}`, () => removeSnapshot(containerd, snapshotter, id));
+  const { mounts } = await containerd.snapshots.Prepare({ snapshotter, key: id, parent: request.parent, labels: request.snapshotLabels });
+  return mounts;
 }
 
 /** Removes a snapshot; already gone is fine. */

@@ -1,8 +1,7 @@
 import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
-import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
-import { deleteContainerRecord, removeSnapshot } from '../containerd/container-records.js';
+import { createRecordAndSnapshot } from '../containerd/container-records.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
 import { runtimeOptionsAny } from '../container/runtime-options.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -121,23 +120,21 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       stopped: false,
     };
 
-    // The record comes first and names the snapshot key: containerd's garbage
-    // collector keeps a snapshot a container names, so no lease is needed.
-    undo.push('delete the pause container record', () => deleteContainerRecord(pods.containerd, id));
-    await pods.containerd.containers.Create({
-      container: {
+    const mounts = await createRecordAndSnapshot(
+      pods.containerd,
+      {
         id,
         labels: { [CriTsLabel.kind]: CriTsLabel.sandboxKind, ...config.labels },
         image: pods.config.sandboxImage,
         runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
-        spec: packJson(OCI_SPEC_TYPE_URL, spec),
+        spec,
         snapshotter,
-        snapshotKey: id,
+        parent: chainId,
+        snapshotLabels: { [CriTsLabel.sandboxId]: id },
         extensions: { [SANDBOX_EXTENSION]: encodeSandboxMetadata(metadata) },
       },
-    });
-    undo.push('remove the pause snapshot', () => removeSnapshot(pods.containerd, snapshotter, id));
-    const { mounts } = await pods.containerd.snapshots.Prepare({ snapshotter, key: id, parent: chainId, labels: { [CriTsLabel.sandboxId]: id } });
+      undo,
+    );
 
     undo.push('kill the pause task', () => killAndDeleteTask(pods.containerd, id));
     const pid = await createAndStartTask(pods.containerd, id, mounts, {}, runtimeOptions);
