@@ -1,12 +1,11 @@
-import { rm } from 'node:fs/promises';
 import { nowEpochNs } from '../clock.js';
-import { deleteContainerRecord } from '../containerd/container-records.js';
 import { deleteTask, getTask } from '../containerd/tasks.js';
 import { isCriError } from '../errors.js';
 import { CriTsLabel } from '../sandbox/sandbox-store.js';
 import { Container } from './container.js';
 import { recordContainerExit } from './container-exit.js';
-import { type ContainerRuntime, containerIoDir, containerRootDir } from './container-runtime.js';
+import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
+import { deleteContainerTraces } from './remove-container.js';
 import { CONTAINER_EXTENSION, decodeContainerMetadata } from './container-store.js';
 import { ContainerIo } from './io/container-io.js';
 
@@ -52,9 +51,7 @@ export async function recoverContainers(runtime: ContainerRuntime): Promise<{ ru
         );
         if (!mounts) {
           log.warn('container was half-created when cri-ts stopped; removing its record');
-          await deleteContainerRecord(containerd, container.id);
-          await ContainerIo.remove(containerIoDir(runtime, container.id));
-          await rm(containerRootDir(runtime, container.id), { recursive: true, force: true });
+          await deleteContainerTraces(runtime, container.id, metadata.snapshotter);
           counts.cleanedUp++;
           continue;
         }

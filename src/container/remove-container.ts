@@ -16,12 +16,17 @@ export async function removeContainer(runtime: ContainerRuntime, container: Cont
   await stopContainer(runtime, container, 0);
   await container.io?.close();
   if (!container.taskGone) await deleteTask(containerd, container.id);
-  await Promise.all([
-    deleteContainerAndSnapshot(containerd, container.id, container.metadata.snapshotter),
-    ContainerIo.remove(containerIoDir(runtime, container.id)),
-    rm(containerRootDir(runtime, container.id), { recursive: true, force: true }),
-  ]);
+  await deleteContainerTraces(runtime, container.id, container.metadata.snapshotter);
   runtime.store.delete(container.id);
   runtime.events.publish('deleted', container);
   runtime.log.info({ containerId: container.id, podId: container.metadata.sandboxId }, 'container removed');
+}
+
+/** What a container without a task leaves: its record, snapshot, FIFOs and image volumes, all at once; absent ones are fine. */
+export async function deleteContainerTraces(runtime: ContainerRuntime, id: string, snapshotter: string): Promise<void> {
+  await Promise.all([
+    deleteContainerAndSnapshot(runtime.pods.containerd, id, snapshotter),
+    ContainerIo.remove(containerIoDir(runtime, id)),
+    rm(containerRootDir(runtime, id), { recursive: true, force: true }),
+  ]);
 }
