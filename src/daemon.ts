@@ -16,6 +16,7 @@ import { onContainerOom, onContainerTaskExit } from './container/container-exit.
 import type { ContainerRuntime } from './container/container-runtime.js';
 import { ContainerEvents } from './container/container-events.js';
 import { useFifoPool } from './container/io/fifo-pool.js';
+import { stopCommandHelper, useCommandHelper } from './host/command-runner.js';
 import { ContainerStore } from './container/container-store.js';
 import { ImageAccountsCache } from './container/image-accounts.js';
 import { podContainerHooks } from './container/pod-containers.js';
@@ -88,6 +89,8 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   const restrictOomScoreAdj = resolveRestrictOomScoreAdj(config.restrictOomScoreAdj);
   log.info({ version: packageVersion, restrictOomScoreAdj }, 'starting cri-ts');
 
+  // Host programs (mount, ip, CNI plugins, mkfifo) start from a helper process: starting them here would stall every RPC.
+  useCommandHelper(log);
   // FIFOs made ahead by an earlier run are not tracked: start the pool afresh.
   await rm(join(config.state, 'fifo-pool'), { recursive: true, force: true });
   useFifoPool(join(config.state, 'fifo-pool'));
@@ -170,6 +173,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     imageEvents.stop();
     await managed?.stop();
     client.close();
+    stopCommandHelper();
     throw err;
   }
 
@@ -184,6 +188,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
         imageEvents.stop();
         client.close();
         await managed?.stop();
+        stopCommandHelper();
         log.info('stopped');
       })();
       return shuttingDown;

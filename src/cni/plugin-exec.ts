@@ -4,7 +4,7 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from '../host/command-runner.js';
 import { CriError, type CriErrorKind } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -191,15 +191,6 @@ export function pluginEnv(call: PluginCall, binDirs: string[]): Record<string, s
   return env;
 }
 
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
 /**
  * Runs a plugin and returns its stdout as a JSON object, or undefined when it
  * printed nothing (DEL, CHECK, STATUS, GC normally print nothing).
@@ -211,34 +202,26 @@ export async function runPlugin(call: PluginCall, options: PluginRunOptions): Pr
   options.log.debug(context, 'running CNI plugin');
   // The plugin runs in its own process group so a timeout kills whatever it
   // started too (a grandchild holding stdout open would otherwise keep us waiting).
-  const subprocess = execa(binary, [], {
+  const run = await runCommand({
+    file: binary,
+    args: [],
     input: JSON.stringify(call.input),
     env: pluginEnv(call, options.binDirs),
-    extendEnv: false,
     cwd: '/',
-    detached: true,
-    reject: false,
-    encoding: 'utf8',
-    stripFinalNewline: false,
+    ownProcessGroup: true,
+    timeoutMs,
   });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    killGroup(subprocess.pid);
-  }, timeoutMs);
-  const run = await subprocess.finally(() => clearTimeout(timer));
-  const stdout = run.stdout;
-  const stderr = run.stderr;
+  const { stdout, stderr } = run;
   if (stderr.trim() !== '') options.log.debug({ ...context, stderr: firstLines(stderr, 4000) }, 'CNI plugin stderr');
-  if (timedOut) {
+  if (run.timedOut) {
     throw new CriError(
       'DeadlineExceeded',
       `CNI plugin "${call.pluginType}" of network "${call.network}" did not finish ${call.command} within ${timeoutMs} ms and was killed`,
     );
   }
-  if (run.exitCode === undefined && run.failed) {
+  if (run.exitCode === undefined) {
     // could not start, or killed by a signal
-    const why = run.signal ? `killed by ${run.signal}` : (run.code ?? run.originalMessage ?? 'could not be started');
+    const why = run.signal ? `killed by ${run.signal}` : (run.startError ?? 'could not be started');
     throw new CriError('Internal', `CNI plugin "${call.pluginType}" of network "${call.network}" (${binary}) failed on ${call.command}: ${why}`);
   }
   if (run.exitCode !== 0) {

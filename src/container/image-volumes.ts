@@ -1,6 +1,6 @@
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { execa } from 'execa';
+import { runCommandOrThrow } from '../host/command-runner.js';
 import { CriError, errorMessage } from '../errors.js';
 import type { Mount__Output } from '../generated/cri/runtime/v1/Mount.js';
 import { layerDirs, type SnapshotMount } from './rootfs-files.js';
@@ -52,11 +52,11 @@ async function withReadOnlyRootfs<T>(mounts: readonly SnapshotMount[], scratchDi
   await mkdir(scratchDir, { recursive: true, mode: 0o700 });
   const root = await mkdtemp(join(scratchDir, 'volume-source-'));
   try {
-    await execa('mount', ['-t', mount.type, '-o', [...mount.options.filter((o) => o !== 'rw'), 'ro'].join(','), mount.source, root]);
+    await runCommandOrThrow('mount', ['-t', mount.type, '-o', [...mount.options.filter((o) => o !== 'rw'), 'ro'].join(','), mount.source, root]);
     try {
       return await work(root);
     } finally {
-      await execa('umount', [root]);
+      await runCommandOrThrow('umount', [root]);
     }
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -84,7 +84,7 @@ export async function populateImageVolumes(volumes: readonly ImageVolume[], root
   await withReadOnlyRootfs(rootfs, scratchDir, async (root) => {
     for (const volume of withContent) {
       try {
-        await execa('cp', ['-a', '--', `${join(root, volume.containerPath)}/.`, `${volume.hostPath}/`]);
+        await runCommandOrThrow('cp', ['-a', '--', `${join(root, volume.containerPath)}/.`, `${volume.hostPath}/`]);
       } catch (err) {
         throw new CriError('Internal', `copying image volume ${volume.containerPath} into ${volume.hostPath}: ${errorMessage(err)}`, { cause: err });
       }

@@ -1,4 +1,4 @@
-import { execa } from 'execa';
+import { runCommandOrThrow } from './command-runner.js';
 
 const cache = new Map<string, Promise<boolean>>();
 
@@ -9,8 +9,8 @@ const cache = new Map<string, Promise<boolean>>();
 export function supportsRecursiveReadOnly(binary: string): Promise<boolean> {
   let answer = cache.get(binary);
   if (!answer) {
-    answer = execa(binary, ['features'], { timeout: 5000 })
-      .then(({ stdout }) => {
+    answer = runCommandOrThrow(binary, ['features'], { timeoutMs: 5000 })
+      .then((stdout) => {
         const features = JSON.parse(stdout) as { mountOptions?: string[] };
         return features.mountOptions?.includes('rro') ?? false;
       })

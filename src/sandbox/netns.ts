@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { execa } from 'execa';
+import { runCommandOrThrow } from '../host/command-runner.js';
 
 /** ip netns keeps its pinned namespaces here. */
 const NETNS_DIR = '/run/netns';
@@ -27,7 +27,7 @@ async function exists(path: string): Promise<boolean> {
 export async function createNetns(podId: string): Promise<string> {
   const path = netnsPath(podId);
   // Loopback is brought up by the CNI config's loopback plugin, as with containerd.
-  if (!(await exists(path))) await execa('ip', ['netns', 'add', netnsName(podId)]);
+  if (!(await exists(path))) await runCommandOrThrow('ip', ['netns', 'add', netnsName(podId)]);
   return path;
 }
 
@@ -35,7 +35,7 @@ export async function createNetns(podId: string): Promise<string> {
 export async function removeNetns(path: string): Promise<void> {
   if (!(await exists(path))) return;
   const name = path.slice(path.lastIndexOf('/') + 1);
-  await execa('ip', ['netns', 'delete', name]).catch(async (err: unknown) => {
+  await runCommandOrThrow('ip', ['netns', 'delete', name]).catch(async (err: unknown) => {
     if (await exists(path)) throw err;
   });
 }

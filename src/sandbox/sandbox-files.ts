@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as nodeHostname } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { runCommandOrThrow } from '../host/command-runner.js';
 import type { DNSConfig__Output } from '../generated/cri/runtime/v1/DNSConfig.js';
 
 /** Where a pod's own files live: persistent ones under root, the shm tmpfs under state. */
@@ -66,11 +66,11 @@ async function isMountPoint(path: string): Promise<boolean> {
 export async function mountShm(path: string, sizeBytes = DEFAULT_SHM_BYTES): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o755 });
   if (await isMountPoint(path)) return;
-  await execa('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, 'shm', path]);
+  await runCommandOrThrow('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, 'shm', path]);
 }
 
 /** Unmounts and removes the shm tmpfs; idempotent. */
 export async function unmountShm(path: string): Promise<void> {
-  if (await isMountPoint(path)) await execa('umount', [path]);
+  if (await isMountPoint(path)) await runCommandOrThrow('umount', [path]);
   await rm(join(path, '..'), { recursive: true, force: true });
 }

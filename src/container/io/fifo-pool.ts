@@ -1,6 +1,6 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { runCommandOrThrow } from '../../host/command-runner.js';
 
 const BATCH = 32;
 const LOW_WATER = 12;
@@ -30,7 +30,7 @@ export class FifoPool {
     this.refilling ??= (async () => {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const batch = Array.from({ length: BATCH }, () => join(this.dir, `fifo-${process.pid}-${this.serial++}`));
-      await execa('mkfifo', ['-m', '600', '--', ...batch]);
+      await runCommandOrThrow('mkfifo', ['-m', '600', '--', ...batch]);
       this.ready.push(...batch);
     })().finally(() => {
       this.refilling = undefined;

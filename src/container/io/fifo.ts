@@ -10,7 +10,7 @@ import { mkdir, readdir, rm, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { execa } from 'execa';
+import { runCommandOrThrow } from '../../host/command-runner.js';
 import { CriError, NotFoundError, errorMessage } from '../../errors.js';
 import { fifoPool } from './fifo-pool.js';
 
@@ -30,7 +30,7 @@ export async function createFifos(dir: string, names: readonly string[]): Promis
   try {
     const pool = fifoPool();
     if (pool) await pool.placeAt(missing);
-    else await execa('mkfifo', ['-m', '600', '--', ...missing]);
+    else await runCommandOrThrow('mkfifo', ['-m', '600', '--', ...missing]);
   } catch (err) {
     throw new CriError('Internal', `creating FIFOs in ${dir}: ${errorMessage(err)}`, { cause: err });
   }

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { describeFailure, runCommandHere } from '../../../src/host/command.js';
+import { CommandHelper } from '../../../src/host/command-runner.js';
+import { isCriError } from '../../../src/errors.js';
+
+describe('runCommandHere', () => {
+  it('passes stdin and the given environment only, and returns exit code, stdout and stderr', async () => {
+    const result = await runCommandHere({ file: 'sh', args: ['-c', 'cat; echo "A=$A HOME=$HOME" >&2; exit 3'], input: 'in', env: { A: '1', PATH: '/usr/bin:/bin' } });
+    assert.deepEqual(result, { timedOut: false, stdout: 'in', stderr: 'A=1 HOME=\n', exitCode: 3 });
+  });
+
+  it('reports a program that cannot start as a start error, not an exit code', async () => {
+    const request = { file: '/nonexistent/program', args: ['x'] };
+    const result = await runCommandHere(request);
+    assert.equal(result.startError, 'ENOENT');
+    assert.equal(result.exitCode, undefined);
+    assert.equal(describeFailure(request, result), '/nonexistent/program x could not be started: ENOENT');
+  });
+
+  it('kills the whole process group at the timeout, so a grandchild holding stdout open cannot keep it waiting', async () => {
+    const started = Date.now();
+    const result = await runCommandHere({ file: 'sh', args: ['-c', 'sleep 30 & sleep 30'], timeoutMs: 200, ownProcessGroup: true });
+    assert.equal(result.timedOut, true);
+    assert.equal(result.signal, 'SIGKILL');
+    assert.ok(Date.now() - started < 5000, 'returned soon after the timeout');
+  });
+
+  it('ignores a program that exits without reading its input', async () => {
+    const result = await runCommandHere({ file: 'true', args: [], input: 'x'.repeat(1 << 20) });
+    assert.equal(result.exitCode, 0);
+  });
+});
+
+describe('CommandHelper', () => {
+  it('runs commands in its own process and starts again after it died', async () => {
+    const helper = new CommandHelper(pino({ level: 'silent' }));
+    try {
+      const first = await helper.run({ file: 'sh', args: ['-c', 'echo $PPID'] });
+      const helperPid = Number(first.stdout.trim());
+      assert.notEqual(helperPid, process.pid, 'the command is a child of the helper, not of this process');
+
+      const inFlight = helper.run({ file: 'sleep', args: ['30'] });
+      await new Promise((r) => setTimeout(r, 200));
+      process.kill(helperPid, 'SIGKILL');
+      await assert.rejects(inFlight, (err) => isCriError(err, 'Internal') && /command helper exited/.test((err as Error).message));
+
+      const again = await helper.run({ file: 'sh', args: ['-c', 'echo $PPID; exit 4'] });
+      assert.equal(again.exitCode, 4);
+      assert.notEqual(Number(again.stdout.trim()), helperPid, 'a new helper runs it');
+    } finally {
+      helper.stop();
+    }
+  });
+});
