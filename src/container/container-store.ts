@@ -67,9 +67,12 @@ export class ContainerStore extends ObjectIndex<Container> {
    * the state too. A container removed meanwhile needs no write.
    */
   persistInBackground(container: Container): void {
-    this.persist(container).catch((err: unknown) => {
-      if (isCriError(err, 'NotFound')) return;
-      this.log.error({ containerId: container.id, podId: container.metadata.sandboxId, err }, 'could not write the container state to containerd');
+    // After the reply in progress is sent: the write's encoding would otherwise hold it up.
+    setImmediate(() => {
+      this.persist(container).catch((err: unknown) => {
+        if (isCriError(err, 'NotFound')) return;
+        this.log.error({ containerId: container.id, podId: container.metadata.sandboxId, err }, 'could not write the container state to containerd');
+      });
     });
   }
 }

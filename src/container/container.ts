@@ -52,6 +52,8 @@ export interface ContainerMetadata {
 export class Container {
   pid = 0;
   io: ContainerIo | undefined;
+  /** IO opened by CreateContainer while containerd worked, for StartContainer to hand to the task (lost on a restart, then made anew). */
+  preparedIo: ContainerIo | undefined;
   /** Set when containerd reported an OOM kill, so the exit reads OOMKilled. */
   oomKilled = false;
   /** The OCI spec (execs inherit its process; verbose status shows it); read back from containerd when absent (after a restart). */

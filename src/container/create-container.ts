@@ -17,7 +17,14 @@ import { buildContainerSpec } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
 import { resolveUser } from './image-user.js';
 import { imageVolumes, populateImageVolumes } from './image-volumes.js';
-import { ContainerIo } from './io/container-io.js';
+import { ContainerIo, type ContainerIoOptions } from './io/container-io.js';
+
+/** The container's IO, started (readers open, log open) but not yet handed to a task. */
+async function prepareIo(options: ContainerIoOptions): Promise<ContainerIo> {
+  const io = await ContainerIo.create(options);
+  await io.start();
+  return io;
+}
 
 /**
  * CreateContainer: the user resolved against the image's /etc/passwd, the
@@ -50,11 +57,12 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
   undo.push('release the container name', async () => runtime.store.releaseName(nameKey, id));
   try {
     const ioDir = containerIoDir(runtime, id);
-    // The FIFOs are made while containerd works, so StartContainer finds them ready.
-    const fifos = ContainerIo.prepareFifos({ dir: ioDir, stdin: config.stdin, tty: config.tty });
-    fifos.catch(() => undefined); // awaited below; a failure before that is undone
-    undo.push('remove the FIFO directory', async () => {
-      await fifos.catch(() => undefined);
+    const logPath = config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '';
+    // The FIFOs and the log are opened while containerd works, so StartContainer finds them ready.
+    const preparedIo = prepareIo({ dir: ioDir, stdin: config.stdin, tty: config.tty, logPath, maxLineBytes: pods.config.maxContainerLogLineSize, log });
+    preparedIo.catch(() => undefined); // awaited below; a failure before that is undone
+    undo.push('close the IO and remove the FIFO directory', async () => {
+      await (await preparedIo.catch(() => undefined))?.close();
       await ContainerIo.remove(ioDir);
     });
     const rootDir = containerRootDir(runtime, id);
@@ -100,7 +108,7 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       imageId: image.id,
       imageName: image.repoTags[0] ?? imageText,
       imageRef: image.repoDigests[0] ?? image.id,
-      logPath: config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '',
+      logPath,
       snapshotter,
       cgroupsPath: spec.linux?.cgroupsPath ?? '',
       user,
@@ -130,8 +138,9 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       undo,
     );
     await populateImageVolumes(volumes, mounts, join(pods.config.state, 'scratch'));
-    await fifos;
+    const io = await preparedIo;
     const container = new Container(metadata);
+    container.preparedIo = io;
     container.spec = spec;
     container.rootfsMounts = mounts;
     container.taskGone = true;

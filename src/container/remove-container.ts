@@ -15,6 +15,8 @@ export async function removeContainer(runtime: ContainerRuntime, container: Cont
   const { containerd } = runtime.pods;
   await stopContainer(runtime, container, 0);
   await container.io?.close();
+  await container.preparedIo?.close();
+  container.preparedIo = undefined;
   if (!container.taskGone) await deleteTask(containerd, container.id);
   await deleteContainerTraces(runtime, container.id, container.metadata.snapshotter);
   runtime.store.delete(container.id);

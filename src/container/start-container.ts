@@ -22,16 +22,21 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
   }
   const log = runtime.log.child({ containerId: container.id, podId: metadata.sandboxId });
   const { config } = metadata;
-  const io = await ContainerIo.create({
-    dir: containerIoDir(runtime, container.id),
-    stdin: config.stdin,
-    tty: config.tty,
-    logPath: metadata.logPath,
-    maxLineBytes: runtime.pods.config.maxContainerLogLineSize,
-    log,
-  });
+  // CreateContainer opened the IO; after a cri-ts restart it is opened here.
+  const prepared = container.preparedIo;
+  container.preparedIo = undefined;
+  const io =
+    prepared ??
+    (await ContainerIo.create({
+      dir: containerIoDir(runtime, container.id),
+      stdin: config.stdin,
+      tty: config.tty,
+      logPath: metadata.logPath,
+      maxLineBytes: runtime.pods.config.maxContainerLogLineSize,
+      log,
+    }));
   try {
-    await io.start();
+    if (!prepared) await io.start();
     const { name, handler } = resolveRuntimeHandler(runtime.pods, sandbox.metadata.runtimeHandler);
     container.rootfsMounts ??= (await runtime.pods.containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id })).mounts;
     container.taskGone = false;
