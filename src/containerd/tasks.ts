@@ -125,9 +125,13 @@ export async function deleteTask(containerd: ContainerdClient, id: string): Prom
   }
 }
 
-/** SIGKILL, wait for the exit, delete: the task is gone afterwards whatever state it was in. */
-export async function killAndDeleteTask(containerd: ContainerdClient, id: string, waitMs = 10_000): Promise<void> {
-  const task = await getTask(containerd, id);
+/**
+ * SIGKILL, wait for the exit, delete: the task is gone afterwards whatever
+ * state it was in. `knownRunning` skips asking containerd for its state first.
+ */
+export async function killAndDeleteTask(containerd: ContainerdClient, id: string, options: { waitMs?: number; knownRunning?: boolean } = {}): Promise<void> {
+  const waitMs = options.waitMs ?? 10_000;
+  const task = options.knownRunning ? { status: 'running' } : await getTask(containerd, id);
   if (!task) return;
   if (task.status !== 'stopped') {
     await killTask(containerd, id, 9, true);

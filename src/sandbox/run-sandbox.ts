@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 import { chainIds } from '../image/pull/gc-labels.js';
 import { UndoStack } from '../undo-stack.js';
-import { createNetns, removeNetns } from './netns.js';
+import { createNetns, netnsPath as netnsPathOf, removeNetns } from './netns.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { Sandbox, type SandboxMetadata, sandboxNameKey } from './sandbox.js';
 import { mountShm, removeSandboxFiles, sandboxPaths, unmountShm, writeSandboxFiles } from './sandbox-files.js';
@@ -57,39 +57,7 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
     const chainId = chainIds(image.config.diffIds).at(-1) ?? '';
     const paths = sandboxPaths(pods.config.root, pods.config.state, id);
     undo.push('remove the pod files', () => removeSandboxFiles(paths));
-    await writeSandboxFiles(paths, { hostname: config.hostname, hostNetwork: modes.hostNetwork, dns: config.dnsConfig });
-    if (!modes.hostIpc) {
-      undo.push('unmount the pod shm', () => unmountShm(paths.shm));
-      await mountShm(paths.shm);
-    }
-
-    let netnsPath = '';
-    let ips: string[] = [];
-    let attachments: PodNetworkAttachment[] = [];
-    if (!modes.hostNetwork) {
-      undo.push('remove the network namespace', () => removeNetns(netnsPath));
-      netnsPath = await createNetns(id);
-      undo.push('tear down the pod network', () => pods.networks.tearDown(id, netnsPath));
-      const network = await pods.networks.setUp({
-        podId: id,
-        netnsPath,
-        podName: m!.name,
-        podNamespace: m!.namespace,
-        podUid: m!.uid,
-        portMappings: config.portMappings.map((p) => ({
-          hostPort: p.hostPort,
-          containerPort: p.containerPort,
-          protocol: p.protocol === 'UDP' ? 'udp' : p.protocol === 'SCTP' ? 'sctp' : 'tcp',
-          ...(p.hostIp ? { hostIP: p.hostIp } : {}),
-        })),
-        ...(config.dnsConfig ? { dns: { servers: config.dnsConfig.servers, searches: config.dnsConfig.searches, options: config.dnsConfig.options } } : {}),
-        ...(config.linux?.cgroupParent ? { cgroupPath: config.linux.cgroupParent } : {}),
-      });
-      ips = network.ips;
-      attachments = network.attachments;
-      log.info({ ips }, 'pod network set up');
-    }
-
+    const netnsPath = modes.hostNetwork ? '' : netnsPathOf(id);
     const spec = buildSandboxSpec({
       id,
       config,
@@ -112,7 +80,8 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       createdAtNs: nowEpochNs().toString(),
       netnsPath,
       hostNetwork: modes.hostNetwork,
-      ips,
+      // Known once CNI answers; the record says so when the pod is complete.
+      ips: [],
       cgroupsPath: spec.linux?.cgroupsPath ?? '',
       imageId: image.id,
       snapshotter,
@@ -120,7 +89,41 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       stopped: false,
     };
 
-    const mounts = await createRecordAndSnapshot(
+    // The pod's files and shm, its network (CNI, the slowest step) and its
+    // containerd record and snapshot do not depend on each other: they are
+    // made at once, and the pause task starts once all are there.
+    const filesReady = (async () => {
+      await writeSandboxFiles(paths, { hostname: config.hostname, hostNetwork: modes.hostNetwork, dns: config.dnsConfig });
+      if (!modes.hostIpc) {
+        undo.push('unmount the pod shm', () => unmountShm(paths.shm));
+        await mountShm(paths.shm);
+      }
+    })();
+    const networkReady = (async (): Promise<{ ips: string[]; attachments: PodNetworkAttachment[] }> => {
+      if (modes.hostNetwork) return { ips: [], attachments: [] };
+      undo.push('remove the network namespace', () => removeNetns(netnsPath));
+      await createNetns(id);
+      undo.push('tear down the pod network', () => pods.networks.tearDown(id, netnsPath));
+      const network = await pods.networks.setUp({
+        podId: id,
+        netnsPath,
+        podName: m!.name,
+        podNamespace: m!.namespace,
+        podUid: m!.uid,
+        portMappings: config.portMappings.map((p) => ({
+          hostPort: p.hostPort,
+          containerPort: p.containerPort,
+          protocol: p.protocol === 'UDP' ? 'udp' : p.protocol === 'SCTP' ? 'sctp' : 'tcp',
+          ...(p.hostIp ? { hostIP: p.hostIp } : {}),
+        })),
+        ...(config.dnsConfig ? { dns: { servers: config.dnsConfig.servers, searches: config.dnsConfig.searches, options: config.dnsConfig.options } } : {}),
+        ...(config.linux?.cgroupParent ? { cgroupPath: config.linux.cgroupParent } : {}),
+      });
+      log.info({ ips: network.ips }, 'pod network set up');
+      return network;
+    })();
+
+    const recordReady = createRecordAndSnapshot(
       pods.containerd,
       {
         id,
@@ -136,9 +139,15 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       undo,
     );
 
+    // Every step settles before a failure is handled, so the undo stack is complete when it unwinds.
+    const [files, network, record] = await Promise.allSettled([filesReady, networkReady, recordReady]);
+    for (const step of [files, network, record]) if (step.status === 'rejected') throw step.reason;
+    const { ips, attachments } = (network as PromiseFulfilledResult<{ ips: string[]; attachments: PodNetworkAttachment[] }>).value;
+    const mounts = (record as PromiseFulfilledResult<Awaited<typeof recordReady>>).value;
+
     undo.push('kill the pause task', () => killAndDeleteTask(pods.containerd, id));
     const pid = await createAndStartTask(pods.containerd, id, mounts, {}, runtimeOptions);
-    const sandbox = new Sandbox({ ...metadata, complete: true }, 'ready', pid);
+    const sandbox = new Sandbox({ ...metadata, ips, complete: true }, 'ready', pid);
     sandbox.spec = spec;
     sandbox.networkAttachments = attachments;
     await pods.store.persist(sandbox);

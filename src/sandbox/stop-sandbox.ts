@@ -14,7 +14,8 @@ export async function stopSandbox(pods: PodRuntime, sandbox: Sandbox): Promise<v
   const log = pods.log.child({ podId: sandbox.id });
   const { metadata } = sandbox;
   await pods.containers.stopContainersOf(sandbox.id);
-  await killAndDeleteTask(pods.containerd, sandbox.id);
+  // A READY pod's pause task runs (its exit would have made the pod NOTREADY), so containerd need not be asked.
+  await killAndDeleteTask(pods.containerd, sandbox.id, { knownRunning: sandbox.state === 'ready' && sandbox.pid > 0 });
   sandbox.state = 'notready';
   sandbox.pid = 0;
   if (!metadata.stopped) {
