@@ -158,6 +158,12 @@ describe('pod sandboxes through crictl on real containerd, runc and CNI plugins'
     assert.equal((await crictl(stack.criTs.socket, ['pods', '-q'])).stdout.trim(), '');
     const { containers } = await stack.client.containers.List({ filters: [] });
     assert.deepEqual(containers.map((c) => c.id), [], 'no container record is left');
+    // The record, snapshot and shm are made while CNI runs: none of them may outlive its failure.
+    const snapshots: string[] = [];
+    for await (const page of stack.client.listSnapshots({ snapshotter: 'overlayfs' })) snapshots.push(...page.info.map((i) => i.name));
+    assert.deepEqual(snapshots.filter((name) => /^[0-9a-f]{64}$/.test(name)), [], 'no pod snapshot is left');
+    const shmMounts = (await readFile('/proc/self/mounts', 'utf8')).split('\n').filter((l) => l.includes(stack.dir) && l.includes('/shm '));
+    assert.deepEqual(shmMounts, [], 'no shm mount is left');
     await rm(join(confDir, '10-broken.conflist'));
     await writeBridgeConflist(confDir, { name: 'itest', bridge: 'critsit0', subnet: '10.211.0.0/16', ipamDir });
   });
