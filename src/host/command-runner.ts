@@ -15,6 +15,8 @@ export interface HelperResponse {
   result: CommandResult;
 }
 
+/** How long past a command's own timeout the helper may take to report it. */
+const HELPER_GRACE_MS = 10_000;
 const HELPER_MAIN = fileURLToPath(new URL('./command-helper-main.js', import.meta.url));
 
 /**
@@ -27,7 +29,10 @@ export class CommandHelper {
   private readonly pending = new Map<number, { resolve: (r: CommandResult) => void; reject: (e: Error) => void }>();
   private stopped = false;
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly graceMs = HELPER_GRACE_MS,
+  ) {}
 
   start(): void {
     if (this.child || this.stopped) return;
@@ -63,14 +68,24 @@ export class CommandHelper {
       child.ref();
       child.channel?.ref();
     }
+    let backstop: NodeJS.Timeout | undefined;
     return new Promise<CommandResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
+      // The helper enforces the timeout; this catches a helper that stopped answering altogether.
+      if (request.timeoutMs !== undefined) {
+        const limitMs = request.timeoutMs + this.graceMs;
+        backstop = setTimeout(() => {
+          if (!this.pending.delete(id)) return;
+          reject(new CriError('DeadlineExceeded', `the command helper did not report on ${request.file} within ${limitMs} ms`));
+        }, limitMs);
+      }
       const message: HelperRequest = { id, request };
       child.send(message, (err) => {
         if (!err || !this.pending.delete(id)) return;
         reject(new CriError('Internal', `could not hand ${request.file} to the command helper: ${err.message}`, { cause: err }));
       });
     }).finally(() => {
+      clearTimeout(backstop);
       if (this.pending.size > 0) return;
       child.unref();
       child.channel?.unref();

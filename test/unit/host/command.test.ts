@@ -53,4 +53,18 @@ describe('CommandHelper', () => {
       helper.stop();
     }
   });
+
+  it('gives up on a helper that stopped answering, a grace period after the command\'s timeout', async () => {
+    const helper = new CommandHelper(pino({ level: 'silent' }), 200);
+    try {
+      const helperPid = Number((await helper.run({ file: 'sh', args: ['-c', 'echo $PPID'] })).stdout.trim());
+      process.kill(helperPid, 'SIGSTOP');
+      const started = Date.now();
+      await assert.rejects(helper.run({ file: 'true', args: [], timeoutMs: 100 }), (err) => isCriError(err, 'DeadlineExceeded'));
+      assert.ok(Date.now() - started >= 250, 'waited out timeout and grace');
+      process.kill(helperPid, 'SIGCONT');
+    } finally {
+      helper.stop();
+    }
+  });
 });
