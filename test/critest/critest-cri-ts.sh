@@ -42,6 +42,8 @@ cleanup() {
   # Shims of this containerd outlive it by design; end them and their containers.
   pkill -9 -f "containerd-shim.*-address $CTRD_SOCK" 2>/dev/null
   grep -o " $W/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+  # The bridge of cri-ts-config.sh's conflist outlives the pods CNI made it for.
+  ip link del crits0 2>/dev/null
   $registry_was_up || bash "$HERE/stop-registry.sh" >/dev/null
   if [ -n "${KEEP_CRITEST_DIR:-}" ]; then echo "kept $W" >&2; else rm -rf "$W"; fi
 }

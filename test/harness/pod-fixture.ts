@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crictl } from './crictl.js';
@@ -25,6 +26,12 @@ export interface PodFixtureOptions {
   extraToml?: string;
 }
 
+/** The bridge CNI made for the fixture outlives its pods: take it away with the stack. */
+async function stopStackAndBridge(stack: TestStack, bridge: string): Promise<void> {
+  await stack.stop();
+  await new Promise<void>((resolve) => execFile('ip', ['link', 'del', bridge], () => resolve()));
+}
+
 export async function startPodFixture(
   prefix: string,
   network: { bridge: string; subnet: string },
@@ -45,7 +52,7 @@ export async function startPodFixture(
     podId = pod.stdout.trim();
   } catch (err) {
     // A fixture that failed to come up must not leave its containerd and cri-ts running.
-    await stack.stop();
+    await stopStackAndBridge(stack, network.bridge);
     throw err;
   }
   let n = 0;
@@ -71,7 +78,7 @@ export async function startPodFixture(
     },
     async stop() {
       await crictl(stack.criTs.socket, ['rmp', '-f', podId]);
-      await stack.stop();
+      await stopStackAndBridge(stack, network.bridge);
     },
   };
 }

@@ -28,7 +28,6 @@ describe('pod networking and many pods', () => {
 
   after(async () => {
     await fixture?.stop();
-    await exec('ip', ['link', 'del', 'critspn0']).catch(() => undefined);
   });
 
   it('serves from inside the pod on its IP and on the mapped host port', async () => {
