@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerdClient } from '../../containerd/client.js';
+import type { Mount__Output } from '../../generated/containerd/containerd/types/Mount.js';
 import { CriError, isCriError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Descriptor } from '../manifest.js';
@@ -30,9 +31,9 @@ export async function unpackLayers(containerd: ContainerdClient, request: Unpack
   for (const [i, layer] of layers.entries()) {
     const chainId = chain[i]!;
     const parent = i > 0 ? chain[i - 1]! : '';
-    if (await snapshotExists(containerd, snapshotter, chainId)) continue;
     const key = `extract-${randomBytes(6).toString('hex')}-${chainId}`;
-    const { mounts } = await containerd.snapshots.Prepare({ snapshotter, key, parent, labels: { 'containerd.io/snapshot.ref': chainId } }, { lease });
+    const mounts = await prepareExtraction(containerd, { snapshotter, key, parent, chainId, lease });
+    if (!mounts) continue;
     try {
       const started = Date.now();
       const { applied } = await containerd.diff.Apply(
@@ -55,6 +56,32 @@ export async function unpackLayers(containerd: ContainerdClient, request: Unpack
       .catch((err: unknown) => log.warn({ layer: layer.digest, err }, 'could not label a layer with its diff ID'));
   }
   return chain.at(-1) ?? '';
+}
+
+/** Tries before giving up when the chain snapshot keeps appearing and vanishing under us (a pull racing a removal). */
+const PREPARE_ATTEMPTS = 3;
+
+/**
+ * An active snapshot to apply the layer onto, or undefined when the chain
+ * snapshot exists already. Prepare names the chain it is for: containerd
+ * answers AlreadyExists when that chain was committed meanwhile (another
+ * pull, or one the garbage collector has not taken yet), which counts as
+ * unpacked once Stat confirms it, as in containerd's own unpacker.
+ */
+async function prepareExtraction(
+  containerd: ContainerdClient,
+  target: { snapshotter: string; key: string; parent: string; chainId: string; lease: string },
+): Promise<Mount__Output[] | undefined> {
+  const { snapshotter, key, parent, chainId, lease } = target;
+  for (let attempt = 1; ; attempt++) {
+    if (await snapshotExists(containerd, snapshotter, chainId)) return undefined;
+    try {
+      const { mounts } = await containerd.snapshots.Prepare({ snapshotter, key, parent, labels: { 'containerd.io/snapshot.ref': chainId } }, { lease });
+      return mounts;
+    } catch (err) {
+      if (!isCriError(err, 'AlreadyExists') || attempt >= PREPARE_ATTEMPTS) throw err;
+    }
+  }
 }
 
 async function snapshotExists(containerd: ContainerdClient, snapshotter: string, key: string): Promise<boolean> {

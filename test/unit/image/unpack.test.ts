@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import type { ContainerdClient } from '../../../src/containerd/client.js';
+import { CriError } from '../../../src/errors.js';
+import { chainIds } from '../../../src/image/pull/gc-labels.js';
+import { unpackLayers } from '../../../src/image/pull/unpack.js';
+
+const DIFF_ID = `sha256:${'a'.repeat(64)}`;
+const LAYER = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'b'.repeat(64)}`, size: 10 };
+
+/** A containerd whose snapshot service answers from `statAnswers` and `prepareAnswers` in turn, recording the calls. */
+function scriptedContainerd(statAnswers: boolean[], prepareAnswers: ('ok' | 'exists')[]): { containerd: ContainerdClient; calls: string[] } {
+  const calls: string[] = [];
+  const snapshots = {
+    Stat: async () => {
+      calls.push('Stat');
+      if (statAnswers.shift()) return { info: {} };
+      throw new CriError('NotFound', 'snapshot not found');
+    },
+    Prepare: async () => {
+      calls.push('Prepare');
+      if (prepareAnswers.shift() === 'exists') throw new CriError('AlreadyExists', 'target snapshot "sha256:..." already exists');
+      return { mounts: [] };
+    },
+    Commit: async () => void calls.push('Commit'),
+    Remove: async () => void calls.push('Remove'),
+  };
+  const diff = { Apply: async () => (calls.push('Apply'), { applied: { digest: DIFF_ID } }) };
+  const content = { Update: async () => ({}) };
+  return { containerd: { snapshots, diff, content } as unknown as ContainerdClient, calls };
+}
+
+const request = { snapshotter: 'overlayfs', layers: [LAYER], diffIds: [DIFF_ID], lease: 'l', log: pino({ level: 'silent' }) };
+
+describe('unpackLayers', () => {
+  it('counts a layer as unpacked when Prepare finds its chain committed meanwhile', async () => {
+    const { containerd, calls } = scriptedContainerd([false, true], ['exists']);
+    assert.equal(await unpackLayers(containerd, request), chainIds([DIFF_ID])[0]);
+    assert.deepEqual(calls, ['Stat', 'Prepare', 'Stat']);
+  });
+
+  it('prepares again when the chain that was in the way is gone by the time it looks', async () => {
+    const { containerd, calls } = scriptedContainerd([false, false], ['exists', 'ok']);
+    await unpackLayers(containerd, request);
+    assert.deepEqual(calls, ['Stat', 'Prepare', 'Stat', 'Prepare', 'Apply', 'Commit']);
+  });
+
+  it('gives up with AlreadyExists after three such attempts', async () => {
+    const { containerd } = scriptedContainerd([false, false, false], ['exists', 'exists', 'exists']);
+    await assert.rejects(unpackLayers(containerd, request), (err) => err instanceof CriError && err.kind === 'AlreadyExists');
+  });
+});
