@@ -23,3 +23,15 @@ export class UndoStack {
     this.steps.length = 0;
   }
 }
+
+/**
+ * Waits for every step of `steps`, then throws the first failure, if any:
+ * steps running side by side push their undo as they go, so the stack is
+ * complete only once all have settled.
+ */
+export async function allStepsSettled<T extends readonly unknown[]>(steps: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const settled = await Promise.allSettled(steps);
+  const failed = settled.find((step): step is PromiseRejectedResult => step.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((step) => (step as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}

@@ -3,6 +3,7 @@ import type { PodRuntime } from '../sandbox/pod-runtime.js';
 import type { ContainerEvents } from './container-events.js';
 import type { ContainerStore } from './container-store.js';
 import type { ImageAccountsCache } from './image-accounts.js';
+import { ContainerIo } from './io/container-io.js';
 
 /** Everything the container lifecycle needs; the pod side comes along for sandbox and image lookups. */
 export interface ContainerRuntime {
@@ -20,4 +21,24 @@ export function containerRootDir(runtime: ContainerRuntime, id: string): string 
 
 export function containerIoDir(runtime: ContainerRuntime, id: string): string {
   return `${runtime.pods.config.state}/containers/${id}`;
+}
+
+/** The container's IO opened and started (FIFO readers, log file), ready to hand to a task. */
+export async function openContainerIo(
+  runtime: ContainerRuntime,
+  id: string,
+  config: { stdin: boolean; tty: boolean },
+  logPath: string,
+  log: Logger,
+): Promise<ContainerIo> {
+  const io = await ContainerIo.create({
+    dir: containerIoDir(runtime, id),
+    stdin: config.stdin,
+    tty: config.tty,
+    logPath,
+    maxLineBytes: runtime.pods.config.maxContainerLogLineSize,
+    log,
+  });
+  await io.start();
+  return io;
 }

@@ -12,19 +12,12 @@ import { sandboxPaths } from '../sandbox/sandbox-files.js';
 import { CriTsLabel } from '../sandbox/sandbox-store.js';
 import { UndoStack } from '../undo-stack.js';
 import { Container, type ContainerMetadata, containerNameKey } from './container.js';
-import { type ContainerRuntime, containerIoDir, containerRootDir } from './container-runtime.js';
+import { type ContainerRuntime, containerIoDir, containerRootDir, openContainerIo } from './container-runtime.js';
 import { buildContainerSpec } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
 import { resolveUser } from './image-user.js';
 import { imageVolumes, populateImageVolumes } from './image-volumes.js';
-import { ContainerIo, type ContainerIoOptions } from './io/container-io.js';
-
-/** The container's IO, started (readers open, log open) but not yet handed to a task. */
-async function prepareIo(options: ContainerIoOptions): Promise<ContainerIo> {
-  const io = await ContainerIo.create(options);
-  await io.start();
-  return io;
-}
+import { ContainerIo } from './io/container-io.js';
 
 /**
  * CreateContainer: the user resolved against the image's /etc/passwd, the
@@ -59,7 +52,7 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
     const ioDir = containerIoDir(runtime, id);
     const logPath = config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '';
     // The FIFOs and the log are opened while containerd works, so StartContainer finds them ready.
-    const preparedIo = prepareIo({ dir: ioDir, stdin: config.stdin, tty: config.tty, logPath, maxLineBytes: pods.config.maxContainerLogLineSize, log });
+    const preparedIo = openContainerIo(runtime, id, config, logPath, log);
     preparedIo.catch(() => undefined); // awaited below; a failure before that is undone
     undo.push('close the IO and remove the FIFO directory', async () => {
       await (await preparedIo.catch(() => undefined))?.close();

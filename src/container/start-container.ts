@@ -3,8 +3,8 @@ import { createAndStartTask } from '../containerd/tasks.js';
 import { FailedPreconditionError } from '../errors.js';
 import { resolveRuntimeHandler } from '../sandbox/run-sandbox.js';
 import type { Container } from './container.js';
-import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
-import { ContainerIo } from './io/container-io.js';
+import { type ContainerRuntime, openContainerIo } from './container-runtime.js';
+import type { ContainerIo } from './io/container-io.js';
 import { runtimeOptionsAny } from './runtime-options.js';
 
 /** What a failed start leaves in the status, as containerd's CRI reports it. */
@@ -25,18 +25,9 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
   // CreateContainer opened the IO; after a cri-ts restart it is opened here.
   const prepared = container.preparedIo;
   container.preparedIo = undefined;
-  const io =
-    prepared ??
-    (await ContainerIo.create({
-      dir: containerIoDir(runtime, container.id),
-      stdin: config.stdin,
-      tty: config.tty,
-      logPath: metadata.logPath,
-      maxLineBytes: runtime.pods.config.maxContainerLogLineSize,
-      log,
-    }));
+  let io: ContainerIo | undefined;
   try {
-    if (!prepared) await io.start();
+    io = prepared ?? (await openContainerIo(runtime, container.id, config, metadata.logPath, log));
     const { name, handler } = resolveRuntimeHandler(runtime.pods, sandbox.metadata.runtimeHandler);
     container.rootfsMounts ??= (await runtime.pods.containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id })).mounts;
     container.taskGone = false;
@@ -56,7 +47,7 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
     runtime.events.publish('started', container);
     log.info({ pid }, 'container started');
   } catch (err) {
-    await io.close();
+    await io?.close();
     const now = nowEpochNs().toString();
     container.metadata = {
       ...metadata,

@@ -7,7 +7,7 @@ import { runtimeOptionsAny } from '../container/runtime-options.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 import { chainIds } from '../image/pull/gc-labels.js';
-import { UndoStack } from '../undo-stack.js';
+import { allStepsSettled, UndoStack } from '../undo-stack.js';
 import { createNetns, netnsPath as netnsPathOf, removeNetns } from './netns.js';
 import type { PodRuntime } from './pod-runtime.js';
 import { Sandbox, type SandboxMetadata, sandboxNameKey } from './sandbox.js';
@@ -139,11 +139,7 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       undo,
     );
 
-    // Every step settles before a failure is handled, so the undo stack is complete when it unwinds.
-    const [files, network, record] = await Promise.allSettled([filesReady, networkReady, recordReady]);
-    for (const step of [files, network, record]) if (step.status === 'rejected') throw step.reason;
-    const { ips, attachments } = (network as PromiseFulfilledResult<{ ips: string[]; attachments: PodNetworkAttachment[] }>).value;
-    const mounts = (record as PromiseFulfilledResult<Awaited<typeof recordReady>>).value;
+    const [, { ips, attachments }, mounts] = await allStepsSettled([filesReady, networkReady, recordReady]);
 
     undo.push('kill the pause task', () => killAndDeleteTask(pods.containerd, id));
     const pid = await createAndStartTask(pods.containerd, id, mounts, {}, runtimeOptions);
