@@ -28,7 +28,7 @@ export interface CommandResult {
   startError?: string;
 }
 
-export function commandLine(request: Pick<CommandRequest, 'file' | 'args'>): string {
+function commandLine(request: Pick<CommandRequest, 'file' | 'args'>): string {
   return [request.file, ...request.args].join(' ');
 }
 

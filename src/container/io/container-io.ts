@@ -70,7 +70,7 @@ export class ContainerIo {
   }
 
   /** Makes the FIFOs that are missing: stdout, stderr unless tty, stdin if options.stdin. */
-  static async prepareFifos(options: Pick<ContainerIoOptions, 'dir' | 'stdin' | 'tty'>): Promise<void> {
+  private static async prepareFifos(options: Pick<ContainerIoOptions, 'dir' | 'stdin' | 'tty'>): Promise<void> {
     const names: string[] = [FIFO_NAMES.stdout];
     if (!options.tty) names.push(FIFO_NAMES.stderr);
     if (options.stdin) names.push(FIFO_NAMES.stdin);
