@@ -186,6 +186,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
         await streamingServer.close();
         events.stop();
         imageEvents.stop();
+        await containers.store.flush();
         client.close();
         await managed?.stop();
         stopCommandHelper();

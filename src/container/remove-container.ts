@@ -14,11 +14,18 @@ import { stopContainer } from './stop-container.js';
 export async function removeContainer(runtime: ContainerRuntime, container: Container): Promise<void> {
   const { containerd } = runtime.pods;
   await stopContainer(runtime, container, 0);
-  await container.io?.close();
-  await container.preparedIo?.close();
-  container.preparedIo = undefined;
-  if (!container.taskGone) await deleteTask(containerd, container.id);
-  await deleteContainerTraces(runtime, container.id, container.metadata.snapshotter);
+  // The record is about to go, so a state write still due is moot; it is due again if removal fails.
+  runtime.store.cancelBackgroundWrite(container.id);
+  try {
+    await container.io?.close();
+    await container.preparedIo?.close();
+    container.preparedIo = undefined;
+    if (!container.taskGone) await deleteTask(containerd, container.id);
+    await deleteContainerTraces(runtime, container.id, container.metadata.snapshotter);
+  } catch (err) {
+    runtime.store.persistInBackground(container);
+    throw err;
+  }
   runtime.store.delete(container.id);
   runtime.events.publish('deleted', container);
   runtime.log.info({ containerId: container.id, podId: container.metadata.sandboxId }, 'container removed');

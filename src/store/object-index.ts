@@ -60,6 +60,11 @@ export class ObjectIndex<T extends IndexedObject> {
     }
   }
 
+  /** Whether this very object is still indexed (not removed, nor replaced by a namesake). */
+  holds(object: T): boolean {
+    return this.byId.get(object.id) === object;
+  }
+
   list(): T[] {
     return [...this.byId.values()];
   }

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Container, type ContainerMetadata } from '../../../src/container/container.js';
+import { ContainerStore, decodeContainerMetadata } from '../../../src/container/container-store.js';
+import type { ContainerdClient } from '../../../src/containerd/client.js';
+import { createLogger } from '../../../src/log.js';
+
+interface UpdateRequest {
+  container: { id: string; extensions: Record<string, { type_url: string; value: Buffer }> };
+}
+
+/** A containerd whose Containers.Update records the state each write carries. */
+function recordingContainerd(): { client: ContainerdClient; written: Array<{ id: string; state: string }> } {
+  const written: Array<{ id: string; state: string }> = [];
+  const containers = {
+    Update: async (request: UpdateRequest) => {
+      const [any] = Object.values(request.container.extensions);
+      written.push({ id: request.container.id, state: decodeContainerMetadata(any)?.state ?? '?' });
+      return {};
+    },
+  };
+  return { client: { containers } as unknown as ContainerdClient, written };
+}
+
+function container(id: string): Container {
+  return new Container({
+    version: 1,
+    id,
+    sandboxId: 'pod',
+    config: { metadata: { name: id, attempt: 0 } },
+    state: 'created',
+  } as unknown as ContainerMetadata);
+}
+
+const settle = (ms = 30): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('ContainerStore background writes', () => {
+  it('waits until the reply in progress is out, then writes the newest state once', async () => {
+    const { client, written } = recordingContainerd();
+    const store = new ContainerStore(client, createLogger('silent'));
+    const c = container('c1');
+    store.add(c);
+    store.persistInBackground(c);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(written, [], 'no write in the turn that sends the reply');
+    c.metadata = { ...c.metadata, state: 'running' };
+    store.persistInBackground(c);
+    await settle();
+    assert.deepEqual(written, [{ id: 'c1', state: 'running' }]);
+  });
+
+  it('writes nothing for a container removed before its write was due', async () => {
+    const { client, written } = recordingContainerd();
+    const store = new ContainerStore(client, createLogger('silent'));
+    const c = container('c2');
+    store.add(c);
+    store.persistInBackground(c);
+    store.delete(c.id);
+    await settle();
+    assert.deepEqual(written, []);
+  });
+
+  it('drops a write still due when the record is being deleted', async () => {
+    const { client, written } = recordingContainerd();
+    const store = new ContainerStore(client, createLogger('silent'));
+    const c = container('c3');
+    store.add(c);
+    store.persistInBackground(c);
+    store.cancelBackgroundWrite(c.id);
+    await settle();
+    assert.deepEqual(written, []);
+    store.persistInBackground(c);
+    await settle();
+    assert.equal(written.length, 1, 'a later change is written again');
+  });
+
+  it('flush starts the writes still due and waits for them', async () => {
+    const { client, written } = recordingContainerd();
+    const store = new ContainerStore(client, createLogger('silent'));
+    const a = container('a');
+    const b = container('b');
+    store.add(a);
+    store.add(b);
+    store.persistInBackground(a);
+    store.persistInBackground(b);
+    await store.flush();
+    assert.deepEqual(written.map((w) => w.id).sort(), ['a', 'b']);
+    await settle();
+    assert.equal(written.length, 2, 'the timers flush replaced write nothing more');
+  });
+});
