@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type * as protoLoader from '@grpc/proto-loader';
-import { CriError, type CriErrorKind } from '../errors.js';
+import { CriError, type CriErrorKind, errorMessage } from '../errors.js';
 
 export interface CallOptions {
   /** Overrides the connection's default deadline for this call. */
@@ -42,6 +42,13 @@ export function fromContainerdError(err: grpc.ServiceError, method: string): Cri
   return new CriError(kind, `containerd ${method}: ${err.details || err.message}`, { cause: err });
 }
 
+/** The same for a unary call's final status. */
+export function fromContainerdStatus(status: grpc.StatusObject, method: string): CriError {
+  const kind = KIND_BY_STATUS[status.code] ?? 'Internal';
+  const cause = Object.assign(new Error(`${status.code} ${grpc.status[status.code]}: ${status.details}`), status);
+  return new CriError(kind, `containerd ${method}: ${status.details || grpc.status[status.code]}`, { cause });
+}
+
 /**
  * One gRPC channel to containerd. Every call carries the containerd
  * namespace header and a deadline; grpc-js reconnects the channel by itself,
@@ -49,6 +56,7 @@ export function fromContainerdError(err: grpc.ServiceError, method: string): Cri
  */
 export class ContainerdConnection {
   readonly client: grpc.Client;
+  private readonly channel: grpc.ChannelInterface;
 
   constructor(
     readonly address: string,
@@ -64,6 +72,7 @@ export class ContainerdConnection {
       // Channelz bookkeeping costs CPU on every call and nothing reads it.
       'grpc.enable_channelz': 0,
     });
+    this.channel = this.client.getChannel();
   }
 
   metadata(options?: CallOptions): grpc.Metadata {
@@ -86,18 +95,45 @@ export class ContainerdConnection {
     return api as UnaryApi<D>;
   }
 
+  /**
+   * A unary call straight on the channel: the client layer (a call object,
+   * interceptor plumbing and a stack captured on every call) cost about
+   * 0.15 ms of CPU per call here, and cri-ts makes a dozen per container.
+   */
   private unary(method: grpc.MethodDefinition<unknown, unknown>, request: unknown, options?: CallOptions): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const call = this.client.makeUnaryRequest(
-        method.path,
-        method.requestSerialize,
-        method.responseDeserialize,
-        request,
-        this.metadata(options),
-        { deadline: this.deadline(options) },
-        (err, response) => (err ? reject(fromContainerdError(err, method.path)) : resolve(response)),
-      );
-      options?.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+      let payload: Buffer;
+      try {
+        payload = method.requestSerialize(request);
+      } catch (err) {
+        reject(new CriError('Internal', `containerd ${method.path}: request not encodable: ${errorMessage(err)}`, { cause: err }));
+        return;
+      }
+      const call = this.channel.createCall(method.path, this.deadline(options), null, null, null);
+      let response: unknown;
+      let received = false;
+      let failure: grpc.StatusObject | undefined;
+      call.start(this.metadata(options), {
+        onReceiveMetadata: () => undefined,
+        onReceiveMessage: (message: Buffer) => {
+          received = true;
+          try {
+            response = method.responseDeserialize(message);
+          } catch (err) {
+            failure = { code: grpc.status.INTERNAL, details: `response not decodable: ${errorMessage(err)}`, metadata: new grpc.Metadata() };
+            call.cancelWithStatus(failure.code, failure.details);
+          }
+        },
+        onReceiveStatus: (status: grpc.StatusObject) => {
+          const final = failure ?? (status.code === grpc.status.OK && !received ? { ...status, code: grpc.status.INTERNAL, details: 'no response message' } : status);
+          if (final.code === grpc.status.OK) resolve(response);
+          else reject(fromContainerdStatus(final, method.path));
+        },
+      });
+      call.sendMessageWithContext({}, payload);
+      call.halfClose();
+      call.startRead();
+      options?.signal?.addEventListener('abort', () => call.cancelWithStatus(grpc.status.CANCELLED, 'cancelled by cri-ts'), { once: true });
     });
   }
 

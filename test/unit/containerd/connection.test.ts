@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { ContainerdClient, serviceDefinition } from '../../../src/containerd/client.js';
+import { CriError } from '../../../src/errors.js';
+
+/**
+ * A stand-in containerd on a unix socket: Version answers with the namespace
+ * header it saw, Tasks.Get says NotFound, Tasks.Start never answers.
+ */
+describe('unary calls to containerd', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cri-ts-connection-'));
+  const socket = join(dir, 'containerd.sock');
+  const server = new grpc.Server();
+  let client: ContainerdClient;
+
+  before(async () => {
+    server.addService(serviceDefinition('containerd.services.version.v1.Version'), {
+      Version: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+        callback(null, { version: String(call.metadata.get('containerd-namespace')[0]), revision: 'r1' }),
+    });
+    server.addService(serviceDefinition('containerd.services.tasks.v1.Tasks'), {
+      Get: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+        callback({ code: grpc.status.NOT_FOUND, details: 'container "c1" in namespace "ns": not found' }),
+      Start: () => undefined,
+    });
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
+    client = new ContainerdClient(socket, 'ns', 300);
+  });
+
+  after(() => {
+    client.close();
+    server.forceShutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sends the namespace header and decodes the response', async () => {
+    assert.deepEqual(await client.version(), { version: 'ns', revision: 'r1' });
+  });
+
+  it("turns containerd's status into a domain error that names the method", async () => {
+    await assert.rejects(client.tasks.Get({ containerId: 'c1' }), (err: unknown) => {
+      assert.ok(err instanceof CriError);
+      assert.equal(err.kind, 'NotFound');
+      assert.match(err.message, /Tasks\/Get: container "c1" in namespace "ns": not found/);
+      return true;
+    });
+  });
+
+  it('gives up at the deadline with DeadlineExceeded', async () => {
+    await assert.rejects(client.tasks.Start({ containerId: 'c1' }, { timeoutMs: 100 }), (err: unknown) => err instanceof CriError && err.kind === 'DeadlineExceeded');
+  });
+
+  it('stops waiting when the caller aborts', async () => {
+    const abort = new AbortController();
+    const pending = client.tasks.Start({ containerId: 'c1' }, { signal: abort.signal, timeoutMs: 5000 });
+    setTimeout(() => abort.abort(), 20);
+    await assert.rejects(pending, (err: unknown) => err instanceof CriError && /cancelled/.test(err.message));
+  });
+});
