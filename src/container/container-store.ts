@@ -33,7 +33,7 @@ export class ContainerStore extends ObjectIndex<Container> {
   /** The last metadata write of each container still under way: writes of one container run in order. */
   private readonly writes = new Map<string, Promise<void>>();
   /** Background writes due but not started, by container ID. */
-  private readonly scheduled = new Map<string, NodeJS.Timeout>();
+  private readonly scheduled = new Map<string, { container: Container; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly containerd: ContainerdClient,
@@ -79,24 +79,21 @@ export class ContainerStore extends ObjectIndex<Container> {
    */
   persistInBackground(container: Container): void {
     if (this.scheduled.has(container.id)) return;
-    this.scheduled.set(
-      container.id,
-      setTimeout(() => this.startBackgroundWrite(container), BACKGROUND_WRITE_DELAY_MS),
-    );
+    const timer = setTimeout(() => this.startBackgroundWrite(container), BACKGROUND_WRITE_DELAY_MS);
+    this.scheduled.set(container.id, { container, timer });
   }
 
   /** Drops a write still due (the record is being deleted). */
   cancelBackgroundWrite(id: string): void {
-    clearTimeout(this.scheduled.get(id));
+    clearTimeout(this.scheduled.get(id)?.timer);
     this.scheduled.delete(id);
   }
 
   /** Starts the writes still due and waits for every write under way (at shutdown). */
   async flush(): Promise<void> {
-    for (const [id, timer] of this.scheduled) {
+    for (const { container, timer } of this.scheduled.values()) {
       clearTimeout(timer);
-      const container = this.find(id);
-      if (container) this.startBackgroundWrite(container);
+      this.startBackgroundWrite(container);
     }
     await Promise.allSettled(this.writes.values());
   }
