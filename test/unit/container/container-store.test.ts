@@ -32,14 +32,20 @@ function container(id: string): Container {
   } as unknown as ContainerMetadata);
 }
 
+/** A store over the recording containerd, holding a container for each ID. */
+function storeHolding(...ids: string[]): { store: ContainerStore; containers: Container[]; written: Array<{ id: string; state: string }> } {
+  const { client, written } = recordingContainerd();
+  const store = new ContainerStore(client, createLogger('silent'));
+  const containers = ids.map(container);
+  for (const c of containers) store.add(c);
+  return { store, containers, written };
+}
+
 const settle = (ms = 30): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('ContainerStore background writes', () => {
   it('waits until the reply in progress is out, then writes the newest state once', async () => {
-    const { client, written } = recordingContainerd();
-    const store = new ContainerStore(client, createLogger('silent'));
-    const c = container('c1');
-    store.add(c);
+    const { store, containers: [c], written } = storeHolding('c1');
     store.persistInBackground(c);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(written, [], 'no write in the turn that sends the reply');
@@ -50,10 +56,7 @@ describe('ContainerStore background writes', () => {
   });
 
   it('writes nothing for a container removed before its write was due', async () => {
-    const { client, written } = recordingContainerd();
-    const store = new ContainerStore(client, createLogger('silent'));
-    const c = container('c2');
-    store.add(c);
+    const { store, containers: [c], written } = storeHolding('c2');
     store.persistInBackground(c);
     store.delete(c.id);
     await settle();
@@ -61,10 +64,7 @@ describe('ContainerStore background writes', () => {
   });
 
   it('drops a write still due when the record is being deleted', async () => {
-    const { client, written } = recordingContainerd();
-    const store = new ContainerStore(client, createLogger('silent'));
-    const c = container('c3');
-    store.add(c);
+    const { store, containers: [c], written } = storeHolding('c3');
     store.persistInBackground(c);
     store.cancelBackgroundWrite(c.id);
     await settle();
@@ -75,12 +75,7 @@ describe('ContainerStore background writes', () => {
   });
 
   it('flush starts the writes still due and waits for them', async () => {
-    const { client, written } = recordingContainerd();
-    const store = new ContainerStore(client, createLogger('silent'));
-    const a = container('a');
-    const b = container('b');
-    store.add(a);
-    store.add(b);
+    const { store, containers: [a, b], written } = storeHolding('a', 'b');
     store.persistInBackground(a);
     store.persistInBackground(b);
     await store.flush();
