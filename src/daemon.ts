@@ -12,22 +12,16 @@ import { join } from 'node:path';
 import { PodNetworks } from './cni/pod-network.js';
 import { TaskEventMonitor } from './containerd/task-events.js';
 import { ImageEventMonitor } from './containerd/image-events.js';
-import { onContainerOom, onContainerTaskExit } from './container/container-exit.js';
-import type { ContainerRuntime } from './container/container-runtime.js';
 import { ContainerEvents } from './container/container-events.js';
-import { useFifoPool } from './container/io/fifo-pool.js';
-import { stopCommandHelper, useCommandHelper } from './host/command-runner.js';
+import { ContainerLifecycle } from './container/container-lifecycle.js';
 import { ContainerStore } from './container/container-store.js';
 import { ImageAccountsCache } from './container/image-accounts.js';
-import { podContainerHooks } from './container/pod-containers.js';
-import { reconcileContainerStates, recoverContainers } from './container/recover-containers.js';
-import type { PodRuntime } from './sandbox/pod-runtime.js';
-import { onSandboxTaskExit, reconcileSandboxStates, recoverSandboxes } from './sandbox/recover-sandboxes.js';
+import { useFifoPool } from './container/io/fifo-pool.js';
+import { stopCommandHelper, useCommandHelper } from './host/command-runner.js';
+import { PodLifecycle } from './sandbox/pod-lifecycle.js';
 import { SandboxStore } from './sandbox/sandbox-store.js';
 import type { ServerContext } from './server/context.js';
-import { StatsContext } from './stats/stats-context.js';
-import { containerRemoteCommandRunner } from './container/exec/remote-command-runner.js';
-import { podPortForwarder } from './sandbox/port-forward.js';
+import { StatsService } from './stats/stats-service.js';
 import { StreamingRequestCache } from './streaming/request-cache.js';
 import { startStreamingServer } from './streaming/server.js';
 import { startCriServer } from './server/cri-server.js';
@@ -68,16 +62,16 @@ async function connectContainerd(config: CriTsConfig, log: Logger): Promise<{ cl
 }
 
 /** Rebuilds the pod and container indexes once containerd answers; pod and container calls wait for it. */
-async function recoverWhenContainerdAnswers(pods: PodRuntime, containers: ContainerRuntime): Promise<void> {
+async function recoverWhenContainerdAnswers(pods: PodLifecycle, containers: ContainerLifecycle, log: Logger): Promise<void> {
   for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
     try {
       // Containers first: cleaning up a half-created pod removes its containers through the index.
-      const containerCounts = await recoverContainers(containers);
-      const podCounts = await recoverSandboxes(pods);
-      pods.log.info({ pods: podCounts, containers: containerCounts }, 'state recovered from containerd');
+      const containerCounts = await containers.recover();
+      const podCounts = await pods.recover();
+      log.info({ pods: podCounts, containers: containerCounts }, 'state recovered from containerd');
       return;
     } catch (err) {
-      pods.log.warn({ err, retryMs: delayMs }, 'could not recover pod sandboxes yet');
+      log.warn({ err, retryMs: delayMs }, 'could not recover pod sandboxes yet');
       await new Promise((r) => setTimeout(r, delayMs));
     }
   }
@@ -98,30 +92,42 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   const imageFsUsage = new SnapshotterUsageMeter(client, config.containerd.snapshotter);
   const images = new ImageCatalog(client, config.sandboxImage, log, () => imageFsUsage.invalidate());
   const puller = new ImagePuller(client, config, log, (pulled) => images.recordsAdded(pulled.names));
-  const pods: PodRuntime = {
+  // The container lifecycle reads pods through their index; the pod lifecycle is handed the container
+  // lifecycle for what stopping and removing a pod does to its containers. Built in that order, nothing is patched in later.
+  const sandboxes = new SandboxStore(client);
+  const containers = new ContainerLifecycle({
     containerd: client,
     config,
-    store: new SandboxStore(client),
+    restrictOomScoreAdj,
+    log,
+    store: new ContainerStore(client, log),
+    events: new ContainerEvents(),
+    imageAccounts: new ImageAccountsCache(client),
+    images,
+    pods: sandboxes,
+  });
+  const pods = new PodLifecycle({
+    containerd: client,
+    config,
+    restrictOomScoreAdj,
+    log,
+    store: sandboxes,
     networks: new PodNetworks({ config: config.cni, cacheDir: join(config.root, 'cni-cache'), log }),
     images,
     puller,
-    log,
-    restrictOomScoreAdj,
-    containers: { stopContainersOf: async () => undefined, removeContainersOf: async () => undefined },
-  };
-  const containers: ContainerRuntime = { pods, store: new ContainerStore(client, log), log, events: new ContainerEvents(), imageAccounts: new ImageAccountsCache(client) };
-  pods.containers = podContainerHooks(containers);
-  const recovered = recoverWhenContainerdAnswers(pods, containers);
+    containers,
+  });
+  const recovered = recoverWhenContainerdAnswers(pods, containers, log);
   const events = new TaskEventMonitor(
     client,
     {
       onExit: (exit) => {
-        if (!onSandboxTaskExit(pods, exit.containerId, exit.processId)) onContainerTaskExit(containers, exit);
+        if (!pods.onTaskExit(exit.containerId, exit.processId)) containers.onTaskExit(exit);
       },
-      onOom: (containerId) => onContainerOom(containers, containerId),
+      onOom: (containerId) => containers.onOom(containerId),
       onSubscribed: () => {
         void recovered
-          .then(() => Promise.all([reconcileSandboxStates(pods), reconcileContainerStates(containers)]))
+          .then(() => Promise.all([pods.reconcile(), containers.reconcile()]))
           .catch((err: unknown) => log.warn({ err }, 'reconciling pod and container states failed'));
       },
     },
@@ -143,8 +149,8 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   const streamingServer = await startStreamingServer({
     address: config.streamServerAddress,
     port: config.streamServerPort,
-    runner: containerRemoteCommandRunner(containers),
-    forwarder: podPortForwarder(pods),
+    runner: containers.remoteCommandRunner(),
+    forwarder: pods.portForwarder(),
     cache: streamingCache,
     log,
     idleTimeoutMs: config.streamIdleTimeoutMs,
@@ -152,15 +158,15 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   log.info({ url: streamingServer.baseUrl }, 'streaming server listening');
   const ctx: ServerContext = {
     config,
-    containerd: client,
     log,
     restrictOomScoreAdj,
+    containerd: { address: client.address, check: async (timeoutMs) => void (await client.version({ timeoutMs })) },
     imageFsUsage,
     images,
     puller,
     pods,
     containers,
-    stats: new StatsContext(client, config.statsCollectPeriodMs),
+    stats: new StatsService({ containerd: client, collectPeriodMs: config.statsCollectPeriodMs, containers, imageFs: imageFsUsage }),
     streaming: { requestUrl: (request) => streamingServer.urlFor(request.kind, streamingCache.insert(request)) },
     recovered,
   };
@@ -186,7 +192,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
         await streamingServer.close();
         events.stop();
         imageEvents.stop();
-        await containers.store.flush();
+        await containers.flush();
         client.close();
         await managed?.stop();
         stopCommandHelper();

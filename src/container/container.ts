@@ -1,7 +1,7 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { ContainerIo } from './io/container-io.js';
 import type { SnapshotMount } from './rootfs-files.js';
-import type { OciSpec } from './spec/oci-types.js';
+import type { OciSpec } from '../oci/oci-types.js';
 import { Semaphore } from '../store/semaphore.js';
 
 /**

@@ -2,17 +2,15 @@ import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRecordAndSnapshot } from '../containerd/container-records.js';
-import { runtimeOptionsAny } from './runtime-options.js';
+import { createRecordAndSnapshot } from '../records/container-records.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
-import { chainIds } from '../image/pull/gc-labels.js';
-import { resolveRuntimeHandler } from '../sandbox/run-sandbox.js';
-import { sandboxPaths } from '../sandbox/sandbox-files.js';
-import { CriTsLabel } from '../sandbox/sandbox-store.js';
+import { chainIds } from '../image/chain-ids.js';
+import { resolveRuntimeHandler } from '../records/runtime-handler.js';
+import { CriTsLabel } from '../records/labels.js';
 import { UndoStack } from '../undo-stack.js';
 import { Container, type ContainerMetadata, containerNameKey } from './container.js';
-import { type ContainerRuntime, containerIoDir, containerRootDir, openContainerIo } from './container-runtime.js';
+import { type ContainerContext, containerIoDir, containerRootDir, openContainerIo } from './container-context.js';
 import { buildContainerSpec } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
 import { resolveUser } from './image-user.js';
@@ -24,8 +22,7 @@ import { ContainerIo } from './io/container-io.js';
  * OCI spec, the containerd record carrying cri-ts's metadata, a writable
  * snapshot on the image and the FIFOs of its stdio. Nothing runs yet.
  */
-export async function createContainer(runtime: ContainerRuntime, podSandboxId: string, config: ContainerConfig__Output): Promise<string> {
-  const { pods } = runtime;
+export async function createContainer(ctx: ContainerContext, podSandboxId: string, config: ContainerConfig__Output): Promise<string> {
   if (!config.metadata?.name) throw new InvalidArgumentError('config.metadata.name is empty; every container needs a name');
   const imageText = config.image?.image ?? '';
   if (imageText === '') throw new InvalidArgumentError('config.image.image is empty; name the image to run');
@@ -33,36 +30,36 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
   if (requestedSecurity?.runAsGroup && !requestedSecurity.runAsUser && !requestedSecurity.runAsUsername) {
     throw new InvalidArgumentError('linux.security_context.run_as_group needs run_as_user or run_as_username as well');
   }
-  const sandbox = pods.store.get(podSandboxId);
+  const sandbox = ctx.pods.get(podSandboxId);
   if (sandbox.state !== 'ready') {
     throw new FailedPreconditionError(`pod sandbox ${sandbox.id} is not ready, so no container can be created in it; run a new pod sandbox`);
   }
-  const image = await pods.images.find(imageText);
+  const image = await ctx.images.find(imageText);
   if (!image) throw new NotFoundError(`image "${imageText}" not found; pull it first`);
-  const { name: handlerName, handler } = resolveRuntimeHandler(pods, sandbox.metadata.runtimeHandler);
-  const snapshotter = handler.snapshotter || pods.config.containerd.snapshotter;
+  const handler = resolveRuntimeHandler(ctx.config.containerd, sandbox.metadata.runtimeHandler);
+  const { snapshotter } = handler;
 
   const id = randomBytes(32).toString('hex');
-  const log = runtime.log.child({ containerId: id, podId: sandbox.id });
+  const log = ctx.log.child({ containerId: id, podId: sandbox.id });
   const nameKey = containerNameKey(sandbox.id, config);
-  runtime.store.reserveName(nameKey, id);
+  ctx.store.reserveName(nameKey, id);
   const undo = new UndoStack();
-  undo.push('release the container name', async () => runtime.store.releaseName(nameKey, id));
+  undo.push('release the container name', async () => ctx.store.releaseName(nameKey, id));
   try {
-    const ioDir = containerIoDir(runtime, id);
+    const ioDir = containerIoDir(ctx, id);
     const logPath = config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '';
     // The FIFOs and the log are opened while containerd works, so StartContainer finds them ready.
-    const preparedIo = openContainerIo(runtime, id, config, logPath, log);
+    const preparedIo = openContainerIo(ctx, id, config, logPath, log);
     preparedIo.catch(() => undefined); // awaited below; a failure before that is undone
     undo.push('close the IO and remove the FIFO directory', async () => {
       await (await preparedIo.catch(() => undefined))?.close();
       await ContainerIo.remove(ioDir);
     });
-    const rootDir = containerRootDir(runtime, id);
-    const volumes = pods.config.ignoreImageDefinedVolumes ? [] : imageVolumes(image.config.volumes, config.mounts, join(rootDir, 'volumes'));
+    const rootDir = containerRootDir(ctx, id);
+    const volumes = ctx.config.ignoreImageDefinedVolumes ? [] : imageVolumes(image.config.volumes, config.mounts, join(rootDir, 'volumes'));
     if (volumes.length > 0) undo.push('remove the image volumes', () => rm(rootDir, { recursive: true, force: true }));
     const parent = chainIds(image.config.diffIds).at(-1) ?? '';
-    const accounts = await runtime.imageAccounts.get(snapshotter, parent);
+    const accounts = await ctx.imageAccounts.get(snapshotter, parent);
     const security = config.linux?.securityContext ?? null;
     const user = resolveUser(
       {
@@ -77,20 +74,20 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       accounts.group,
     );
     const targetId = security?.namespaceOptions?.targetId ?? '';
-    const target = targetId ? runtime.store.find(targetId) : undefined;
+    const target = targetId ? ctx.store.find(targetId) : undefined;
     const spec = await buildContainerSpec({
       id,
       config,
       sandbox: sandbox.metadata,
       sandboxPid: sandbox.pid,
-      sandboxFiles: sandboxPaths(pods.config.root, pods.config.state, sandbox.id),
+      sandboxFiles: sandbox.paths,
       image: image.config,
       imageName: imageText,
       user,
       ...(target?.pid ? { targetPid: target.pid } : {}),
-      cgroupDriver: pods.config.cgroupDriver,
-      containerdNamespace: pods.config.containerd.namespace,
-      restrictOomScoreAdj: pods.restrictOomScoreAdj,
+      cgroupDriver: ctx.config.cgroupDriver,
+      containerdNamespace: ctx.config.containerd.namespace,
+      restrictOomScoreAdj: ctx.restrictOomScoreAdj,
       imageVolumes: volumes,
     });
     const metadata: ContainerMetadata = {
@@ -114,14 +111,13 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       reason: '',
       message: '',
     };
-    const runtimeOptions = runtimeOptionsAny(handlerName, handler);
     const mounts = await createRecordAndSnapshot(
-      pods.containerd,
+      ctx.containerd,
       {
         id,
         labels: { [CriTsLabel.kind]: CriTsLabel.containerKind, [CriTsLabel.sandboxId]: sandbox.id, ...config.labels },
         image: image.repoTags[0] ?? image.id,
-        runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+        runtime: { name: handler.runtimeType, ...(handler.options ? { options: handler.options } : {}) },
         spec,
         snapshotter,
         parent,
@@ -130,15 +126,15 @@ export async function createContainer(runtime: ContainerRuntime, podSandboxId: s
       },
       undo,
     );
-    await populateImageVolumes(volumes, mounts, join(pods.config.state, 'scratch'));
+    await populateImageVolumes(volumes, mounts, join(ctx.config.state, 'scratch'));
     const io = await preparedIo;
     const container = new Container(metadata);
     container.preparedIo = io;
     container.spec = spec;
     container.rootfsMounts = mounts;
     container.taskGone = true;
-    runtime.store.add(container);
-    runtime.events.publish('created', container);
+    ctx.store.add(container);
+    ctx.events.publish('created', container);
     log.info({ image: imageText, name: config.metadata.name }, 'container created');
     return id;
   } catch (err) {

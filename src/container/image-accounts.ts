@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerdClient } from '../containerd/client.js';
-import { removeSnapshot, withCreationLease } from '../containerd/container-records.js';
+import { removeSnapshot, withCreationLease } from '../records/container-records.js';
 import { type GroupEntry, type PasswdEntry, parseGroup, parsePasswd } from './image-user.js';
 import { readRootfsFile } from './rootfs-files.js';
 

@@ -3,13 +3,11 @@ import { join, posix } from 'node:path';
 import { runCommandOrThrow } from '../host/command-runner.js';
 import { CriError, errorMessage } from '../errors.js';
 import type { Mount__Output } from '../generated/cri/runtime/v1/Mount.js';
+import type { VolumeDirectory } from '../oci/mounts.js';
 import { layerDirs, type SnapshotMount } from './rootfs-files.js';
 
 /** An image VOLUME given a host directory of the container's own. */
-export interface ImageVolume {
-  containerPath: string;
-  hostPath: string;
-}
+export type ImageVolume = VolumeDirectory;
 
 /**
  * The image's VOLUME paths that no CRI mount covers, each with a directory

@@ -1,10 +1,10 @@
 import { nowEpochNs } from '../clock.js';
 import { deleteTask, getTask } from '../containerd/tasks.js';
 import { isCriError } from '../errors.js';
-import { CriTsLabel } from '../sandbox/sandbox-store.js';
+import { CriTsLabel } from '../records/labels.js';
 import { Container } from './container.js';
 import { recordContainerExit } from './container-exit.js';
-import { type ContainerRuntime, containerIoDir } from './container-runtime.js';
+import { type ContainerContext, containerIoDir } from './container-context.js';
 import { deleteContainerTraces } from './remove-container.js';
 import { CONTAINER_EXTENSION, decodeContainerMetadata } from './container-store.js';
 import { ContainerIo } from './io/container-io.js';
@@ -20,17 +20,17 @@ const UNKNOWN_EXIT_CODE = 255;
  * started just before cri-ts stopped, and a creation cut short leaves a
  * record without its snapshot, which is removed.
  */
-export async function recoverContainers(runtime: ContainerRuntime): Promise<{ running: number; exited: number; created: number; cleanedUp: number }> {
-  const { containerd } = runtime.pods;
+export async function recoverContainers(ctx: ContainerContext): Promise<{ running: number; exited: number; created: number; cleanedUp: number }> {
+  const { containerd } = ctx;
   const { containers } = await containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.containerKind}`] });
   const counts = { running: 0, exited: 0, created: 0, cleanedUp: 0 };
   for (const record of containers) {
     const metadata = decodeContainerMetadata(record.extensions[CONTAINER_EXTENSION]);
     if (!metadata) continue;
     const container = new Container(metadata);
-    const log = runtime.log.child({ containerId: container.id, podId: metadata.sandboxId });
+    const log = ctx.log.child({ containerId: container.id, podId: metadata.sandboxId });
     if (metadata.state === 'exited' || metadata.state === 'unknown') {
-      runtime.store.add(container);
+      ctx.store.add(container);
       if (metadata.state === 'exited') counts.exited++;
       continue;
     }
@@ -51,54 +51,57 @@ export async function recoverContainers(runtime: ContainerRuntime): Promise<{ ru
         );
         if (!mounts) {
           log.warn('container was half-created when cri-ts stopped; removing its record');
-          await deleteContainerTraces(runtime, container.id, metadata.snapshotter);
+          await deleteContainerTraces(ctx, container.id, metadata.snapshotter);
           counts.cleanedUp++;
           continue;
         }
         container.rootfsMounts = mounts;
         container.taskGone = true;
-        runtime.store.add(container);
+        ctx.store.add(container);
         counts.created++;
         continue;
       }
       // Started just before cri-ts stopped, which then did not write RUNNING.
       container.metadata = { ...metadata, state: 'running', startedAtNs: nowEpochNs().toString() };
-      runtime.store.persistInBackground(container);
+      ctx.store.persistInBackground(container);
     }
-    runtime.store.add(container);
+    ctx.store.add(container);
     if (task?.status === 'running') {
       container.pid = task.pid;
       container.io = await ContainerIo.reattach({
-        dir: containerIoDir(runtime, container.id),
+        dir: containerIoDir(ctx, container.id),
         stdin: metadata.config.stdin,
         tty: metadata.config.tty,
         logPath: metadata.logPath,
-        maxLineBytes: runtime.pods.config.maxContainerLogLineSize,
+        maxLineBytes: ctx.config.maxContainerLogLineSize,
         log,
       });
       counts.running++;
       continue;
     }
     if (task) {
-      await recordContainerExit(runtime, container, task);
+      await recordContainerExit(ctx, container, task);
     } else {
-      await recordContainerExit(runtime, container, { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowEpochNs() });
+      await recordContainerExit(ctx, container, { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowEpochNs() });
       container.metadata = { ...container.metadata, reason: 'Unknown', message: 'the container task was gone when cri-ts started' };
-      runtime.store.persistInBackground(container);
+      ctx.store.persistInBackground(container);
     }
     counts.exited++;
   }
   return counts;
 }
 
-/** After an event subscription (re)starts: exits it missed are read from containerd. */
-export async function reconcileContainerStates(runtime: ContainerRuntime): Promise<void> {
-  for (const container of runtime.store.list()) {
+/**
+ * After an event subscription (re)starts: the running containers whose
+ * tasks are gone, with their exits as containerd still knows them.
+ */
+export async function missedContainerExits(ctx: ContainerContext): Promise<Array<{ container: Container; exit: { exitStatus: number; exitedAtNs: bigint } }>> {
+  const missed: Array<{ container: Container; exit: { exitStatus: number; exitedAtNs: bigint } }> = [];
+  for (const container of ctx.store.list()) {
     if (container.metadata.state !== 'running') continue;
-    const task = await getTask(runtime.pods.containerd, container.id).catch(() => undefined);
+    const task = await getTask(ctx.containerd, container.id).catch(() => undefined);
     if (task && task.status === 'running') continue;
-    await runtime.store.lock.run(container.id, () =>
-      recordContainerExit(runtime, container, task ?? { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowEpochNs() }),
-    );
+    missed.push({ container, exit: task ?? { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowEpochNs() } });
   }
+  return missed;
 }

@@ -1,50 +1,49 @@
 import { nowEpochNs } from '../clock.js';
 import { createAndStartTask } from '../containerd/tasks.js';
 import { FailedPreconditionError } from '../errors.js';
-import { resolveRuntimeHandler } from '../sandbox/run-sandbox.js';
 import type { Container } from './container.js';
-import { type ContainerRuntime, openContainerIo } from './container-runtime.js';
+import { type ContainerContext, openContainerIo } from './container-context.js';
 import type { ContainerIo } from './io/container-io.js';
-import { runtimeOptionsAny } from './runtime-options.js';
+import { resolveRuntimeHandler } from '../records/runtime-handler.js';
 
 /** What a failed start leaves in the status, as containerd's CRI reports it. */
 const START_ERROR_EXIT_CODE = 128;
 
 /** StartContainer on a locked, created container: its FIFOs and log, then the task. */
-export async function startContainer(runtime: ContainerRuntime, container: Container): Promise<void> {
+export async function startContainer(ctx: ContainerContext, container: Container): Promise<void> {
   const { metadata } = container;
   if (metadata.state !== 'created') {
     throw new FailedPreconditionError(`container ${container.id} is ${metadata.state.toUpperCase()}; only a CREATED container can be started`);
   }
-  const sandbox = runtime.pods.store.find(metadata.sandboxId);
+  const sandbox = ctx.pods.find(metadata.sandboxId);
   if (!sandbox || sandbox.state !== 'ready') {
     throw new FailedPreconditionError(`pod sandbox ${metadata.sandboxId} of container ${container.id} is not ready; its containers cannot start`);
   }
-  const log = runtime.log.child({ containerId: container.id, podId: metadata.sandboxId });
+  const log = ctx.log.child({ containerId: container.id, podId: metadata.sandboxId });
   const { config } = metadata;
   // CreateContainer opened the IO; after a cri-ts restart it is opened here.
   const prepared = container.preparedIo;
   container.preparedIo = undefined;
   let io: ContainerIo | undefined;
   try {
-    io = prepared ?? (await openContainerIo(runtime, container.id, config, metadata.logPath, log));
-    const { name, handler } = resolveRuntimeHandler(runtime.pods, sandbox.metadata.runtimeHandler);
-    container.rootfsMounts ??= (await runtime.pods.containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id })).mounts;
+    io = prepared ?? (await openContainerIo(ctx, container.id, config, metadata.logPath, log));
+    const handler = resolveRuntimeHandler(ctx.config.containerd, sandbox.metadata.runtimeHandler);
+    container.rootfsMounts ??= (await ctx.containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id })).mounts;
     container.taskGone = false;
     const pid = await createAndStartTask(
-      runtime.pods.containerd,
+      ctx.containerd,
       container.id,
       container.rootfsMounts,
       { stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: config.tty },
-      runtimeOptionsAny(name, handler),
+      handler.options,
     );
     io.taskStarted();
     container.io = io;
     container.pid = pid;
     container.metadata = { ...metadata, state: 'running', startedAtNs: nowEpochNs().toString() };
     // Recovery reads the task of a record still saying CREATED, so this write need not hold up the reply.
-    runtime.store.persistInBackground(container);
-    runtime.events.publish('started', container);
+    ctx.store.persistInBackground(container);
+    ctx.events.publish('started', container);
     log.info({ pid }, 'container started');
   } catch (err) {
     await io?.close();
@@ -58,7 +57,7 @@ export async function startContainer(runtime: ContainerRuntime, container: Conta
       reason: 'StartError',
       message: err instanceof Error ? err.message : String(err),
     };
-    runtime.store.persistInBackground(container);
+    ctx.store.persistInBackground(container);
     throw err;
   }
 }

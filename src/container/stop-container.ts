@@ -2,7 +2,7 @@ import { getTask, killTask, waitTask } from '../containerd/tasks.js';
 import { CriError } from '../errors.js';
 import type { Container } from './container.js';
 import { recordContainerExit } from './container-exit.js';
-import type { ContainerRuntime } from './container-runtime.js';
+import type { ContainerContext } from './container-context.js';
 import { signalNumber } from './signals.js';
 
 const SIGKILL = 9;
@@ -21,10 +21,10 @@ function stopSignalOf(container: Container): number {
  * `timeoutSeconds` pass (at once for 0). A container that is not running is
  * already stopped.
  */
-export async function stopContainer(runtime: ContainerRuntime, container: Container, timeoutSeconds: number): Promise<void> {
+export async function stopContainer(ctx: ContainerContext, container: Container, timeoutSeconds: number): Promise<void> {
   if (container.metadata.state !== 'running') return;
-  const { containerd } = runtime.pods;
-  const log = runtime.log.child({ containerId: container.id, podId: container.metadata.sandboxId });
+  const { containerd } = ctx;
+  const log = ctx.log.child({ containerId: container.id, podId: container.metadata.sandboxId });
   let exit: { exitStatus: number; exitedAtNs: bigint } | undefined;
   if (timeoutSeconds > 0) {
     await killTask(containerd, container.id, stopSignalOf(container));
@@ -38,5 +38,5 @@ export async function stopContainer(runtime: ContainerRuntime, container: Contai
   }
   // Wait reports no exit time when the task was already gone; then the task's own record, if any, is more exact.
   const task = exit.exitedAtNs === 0n ? await getTask(containerd, container.id).catch(() => undefined) : undefined;
-  await recordContainerExit(runtime, container, task?.status === 'stopped' ? task : exit);
+  await recordContainerExit(ctx, container, task?.status === 'stopped' ? task : exit);
 }

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FailedPreconditionError } from '../errors.js';
 import type { PortForwardConnection, PortForwarder } from '../streaming/types.js';
-import type { PodRuntime } from './pod-runtime.js';
+import type { PodContext } from './pod-context.js';
 
 /** Pipes the client's connection to a local socket or process and resolves when both sides are done. */
 function splice(conn: PortForwardConnection, peer: Duplex): Promise<void> {
@@ -24,12 +24,12 @@ function splice(conn: PortForwardConnection, peer: Duplex): Promise<void> {
  * from the pod's network namespace, through `nsenter --net` and socat (both
  * Debian packages), so nothing of cri-ts itself enters the namespace.
  */
-export function podPortForwarder(pods: PodRuntime): PortForwarder {
+export function podPortForwarder(ctx: PodContext): PortForwarder {
   return {
     async forward(podSandboxId, conn) {
-      const sandbox = pods.store.get(podSandboxId);
+      const sandbox = ctx.store.get(podSandboxId);
       if (sandbox.state !== 'ready') throw new FailedPreconditionError(`pod sandbox ${sandbox.id} is not ready; nothing listens in it`);
-      const log = pods.log.child({ podId: sandbox.id, port: conn.port });
+      const log = ctx.log.child({ podId: sandbox.id, port: conn.port });
       if (sandbox.metadata.hostNetwork) {
         const socket = connect({ host: 'localhost', port: conn.port });
         socket.once('error', (err) => conn.reportError(`failed to connect to localhost:${conn.port} on the node: ${err.message}`));

@@ -1,60 +1,60 @@
 import { getTask } from '../containerd/tasks.js';
-import type { PodRuntime } from './pod-runtime.js';
-import { removeSandbox } from './remove-sandbox.js';
+import { CriTsLabel } from '../records/labels.js';
+import type { PodContext } from './pod-context.js';
 import { Sandbox } from './sandbox.js';
-import { CriTsLabel, decodeSandboxMetadata, SANDBOX_EXTENSION } from './sandbox-store.js';
+import { sandboxPaths } from './sandbox-files.js';
+import { decodeSandboxMetadata, SANDBOX_EXTENSION } from './sandbox-store.js';
+
+export interface RecoveredSandboxes {
+  ready: number;
+  notReady: number;
+  /** Pods whose RunPodSandbox was cut short (kubelet never learned their IDs): indexed, to be removed. */
+  halfCreated: Sandbox[];
+}
 
 /**
  * Rebuilds the pod index from containerd when cri-ts starts: each pod's
- * record gives its metadata, its task tells whether it is still READY. A pod
- * whose RunPodSandbox was cut short by a crash is torn down, since kubelet
- * never learned its ID.
+ * record gives its metadata, its task tells whether it is still READY.
  */
-export async function recoverSandboxes(pods: PodRuntime): Promise<{ ready: number; notReady: number; cleanedUp: number }> {
-  const { containers } = await pods.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.sandboxKind}`] });
-  const counts = { ready: 0, notReady: 0, cleanedUp: 0 };
+export async function recoverSandboxes(ctx: PodContext): Promise<RecoveredSandboxes> {
+  const { containers } = await ctx.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.sandboxKind}`] });
+  const recovered: RecoveredSandboxes = { ready: 0, notReady: 0, halfCreated: [] };
   for (const record of containers) {
-    const log = pods.log.child({ podId: record.id });
     const metadata = decodeSandboxMetadata(record.extensions[SANDBOX_EXTENSION]);
     if (!metadata) {
-      log.warn('pod record without cri-ts metadata; leaving it alone');
+      ctx.log.warn({ podId: record.id }, 'pod record without cri-ts metadata; leaving it alone');
       continue;
     }
-    const task = await getTask(pods.containerd, record.id);
+    const task = await getTask(ctx.containerd, record.id);
     const running = task?.status === 'running';
-    const sandbox = new Sandbox(metadata, running ? 'ready' : 'notready', running ? task.pid : 0);
-    pods.store.add(sandbox);
-    if (!metadata.complete) {
-      log.warn('pod sandbox was half-created when cri-ts stopped; removing it');
-      await pods.store.lock.run(sandbox.id, () => removeSandbox(pods, sandbox)).catch((err: unknown) => log.error({ err }, 'could not clean up a half-created pod sandbox'));
-      counts.cleanedUp++;
-      continue;
-    }
-    if (running) counts.ready++;
-    else counts.notReady++;
+    const sandbox = new Sandbox(metadata, sandboxPaths(ctx.config.root, ctx.config.state, metadata.id), running ? 'ready' : 'notready', running ? task.pid : 0);
+    ctx.store.add(sandbox);
+    if (!metadata.complete) recovered.halfCreated.push(sandbox);
+    else if (running) recovered.ready++;
+    else recovered.notReady++;
   }
-  return counts;
+  return recovered;
 }
 
 /** After an event subscription (re)starts, exits it missed are caught by asking containerd. */
-export async function reconcileSandboxStates(pods: PodRuntime): Promise<void> {
-  for (const sandbox of pods.store.list()) {
+export async function reconcileSandboxStates(ctx: PodContext): Promise<void> {
+  for (const sandbox of ctx.store.list()) {
     if (sandbox.state !== 'ready') continue;
-    const task = await getTask(pods.containerd, sandbox.id).catch(() => undefined);
+    const task = await getTask(ctx.containerd, sandbox.id).catch(() => undefined);
     if (task?.status !== 'running') {
       sandbox.state = 'notready';
       sandbox.pid = 0;
-      pods.log.info({ podId: sandbox.id }, 'pause process is gone; pod sandbox is NOTREADY');
+      ctx.log.info({ podId: sandbox.id }, 'pause process is gone; pod sandbox is NOTREADY');
     }
   }
 }
 
-/** A pause process exited: its pod is NOTREADY at once. */
-export function onSandboxTaskExit(pods: PodRuntime, containerId: string, processId: string): boolean {
+/** A pause process exited: its pod is NOTREADY at once. Returns whether the task was a pod's. */
+export function onSandboxTaskExit(ctx: PodContext, containerId: string, processId: string): boolean {
   if (containerId !== processId) return false;
-  const sandbox = pods.store.find(containerId);
+  const sandbox = ctx.store.find(containerId);
   if (!sandbox || sandbox.id !== containerId) return false;
-  if (sandbox.state === 'ready') pods.log.info({ podId: sandbox.id }, 'pause process exited; pod sandbox is NOTREADY');
+  if (sandbox.state === 'ready') ctx.log.info({ podId: sandbox.id }, 'pause process exited; pod sandbox is NOTREADY');
   sandbox.state = 'notready';
   sandbox.pid = 0;
   return true;

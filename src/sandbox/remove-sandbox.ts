@@ -1,7 +1,7 @@
-import { deleteContainerAndSnapshot } from '../containerd/container-records.js';
-import type { PodRuntime } from './pod-runtime.js';
+import { deleteContainerAndSnapshot } from '../records/container-records.js';
+import type { PodContext } from './pod-context.js';
 import type { Sandbox } from './sandbox.js';
-import { removeSandboxFiles, sandboxPaths } from './sandbox-files.js';
+import { removeSandboxFiles } from './sandbox-files.js';
 import { stopSandbox } from './stop-sandbox.js';
 
 /**
@@ -9,11 +9,11 @@ import { stopSandbox } from './stop-sandbox.js';
  * first (kubelet expects that), then its containers, the pause container
  * record, its snapshot and its files go.
  */
-export async function removeSandbox(pods: PodRuntime, sandbox: Sandbox): Promise<void> {
-  if (!sandbox.metadata.stopped || sandbox.state === 'ready') await stopSandbox(pods, sandbox);
-  await pods.containers.removeContainersOf(sandbox.id);
-  await deleteContainerAndSnapshot(pods.containerd, sandbox.id, sandbox.metadata.snapshotter);
-  await removeSandboxFiles(sandboxPaths(pods.config.root, pods.config.state, sandbox.id));
-  pods.store.delete(sandbox.id);
-  pods.log.info({ podId: sandbox.id }, 'pod sandbox removed');
+export async function removeSandbox(ctx: PodContext, sandbox: Sandbox): Promise<void> {
+  if (!sandbox.metadata.stopped || sandbox.state === 'ready') await stopSandbox(ctx, sandbox);
+  await ctx.containers.removeContainersOf(sandbox.id);
+  await deleteContainerAndSnapshot(ctx.containerd, sandbox.id, sandbox.metadata.snapshotter);
+  await removeSandboxFiles(sandbox.paths);
+  ctx.store.delete(sandbox.id);
+  ctx.log.info({ podId: sandbox.id }, 'pod sandbox removed');
 }

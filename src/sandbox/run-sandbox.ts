@@ -1,34 +1,24 @@
 import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
-import { createRecordAndSnapshot } from '../containerd/container-records.js';
+import { createRecordAndSnapshot } from '../records/container-records.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
-import { runtimeOptionsAny } from '../container/runtime-options.js';
+import { resolveRuntimeHandler } from '../records/runtime-handler.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
-import { chainIds } from '../image/pull/gc-labels.js';
+import { chainIds } from '../image/chain-ids.js';
 import { allStepsSettled, UndoStack } from '../undo-stack.js';
 import { createNetns, netnsPath as netnsPathOf, removeNetns } from './netns.js';
-import type { PodRuntime } from './pod-runtime.js';
+import type { PodContext } from './pod-context.js';
 import { Sandbox, type SandboxMetadata, sandboxNameKey } from './sandbox.js';
 import { mountShm, removeSandboxFiles, sandboxPaths, unmountShm, writeSandboxFiles } from './sandbox-files.js';
 import { ensureSandboxImage } from './sandbox-image.js';
 import { buildSandboxSpec, namespaceModes } from './sandbox-spec.js';
-import { CriTsLabel, encodeSandboxMetadata, SANDBOX_EXTENSION } from './sandbox-store.js';
+import { encodeSandboxMetadata, SANDBOX_EXTENSION } from './sandbox-store.js';
+import { CriTsLabel } from '../records/labels.js';
 
 function requireField(value: string | undefined, field: string): void {
   if (!value) throw new InvalidArgumentError(`${field} is empty; kubelet sets it from the pod (name, namespace and uid are required)`);
-}
-
-/** The runtime handler's name and settings, or InvalidArgument naming the configured ones. */
-export function resolveRuntimeHandler(pods: PodRuntime, requested: string): { name: string; handler: PodRuntime['config']['containerd']['runtimes'][string] } {
-  const name = requested || pods.config.containerd.defaultRuntimeName;
-  const handler = pods.config.containerd.runtimes[name];
-  if (!handler) {
-    const known = Object.keys(pods.config.containerd.runtimes).join(', ') || 'none';
-    throw new InvalidArgumentError(`runtime_handler "${name}" is not configured (configured: ${known}); add [containerd.runtimes.${name}] to the config`);
-  }
-  return { name, handler };
 }
 
 /**
@@ -36,47 +26,46 @@ export function resolveRuntimeHandler(pods: PodRuntime, requested: string): { na
  * CNI, then the pause container and its task. Each step registers its undo,
  * so a failure at any point leaves nothing behind.
  */
-export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Output, runtimeHandler: string): Promise<string> {
+export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Output, runtimeHandler: string): Promise<string> {
   const m = config.metadata;
   requireField(m?.name, 'config.metadata.name');
   requireField(m?.namespace, 'config.metadata.namespace');
   requireField(m?.uid, 'config.metadata.uid');
-  const { name: handlerName, handler } = resolveRuntimeHandler(pods, runtimeHandler);
-  const runtimeOptions = runtimeOptionsAny(handlerName, handler);
+  const handler = resolveRuntimeHandler(ctx.config.containerd, runtimeHandler);
   const modes = namespaceModes(config);
 
   const id = randomBytes(32).toString('hex');
-  const log = pods.log.child({ podId: id, pod: `${m!.namespace}/${m!.name}` });
+  const log = ctx.log.child({ podId: id, pod: `${m!.namespace}/${m!.name}` });
   const nameKey = sandboxNameKey(config);
-  pods.store.reserveName(nameKey, id);
+  ctx.store.reserveName(nameKey, id);
   const undo = new UndoStack();
-  undo.push('release the pod name', async () => pods.store.releaseName(nameKey, id));
+  undo.push('release the pod name', async () => ctx.store.releaseName(nameKey, id));
   const started = Date.now();
   try {
-    const image = await ensureSandboxImage(pods);
+    const image = await ensureSandboxImage(ctx);
     const chainId = chainIds(image.config.diffIds).at(-1) ?? '';
-    const paths = sandboxPaths(pods.config.root, pods.config.state, id);
+    const paths = sandboxPaths(ctx.config.root, ctx.config.state, id);
     undo.push('remove the pod files', () => removeSandboxFiles(paths));
     const netnsPath = modes.hostNetwork ? '' : netnsPathOf(id);
     const spec = buildSandboxSpec({
       id,
       config,
       image: image.config,
-      imageName: pods.config.sandboxImage,
+      imageName: ctx.config.sandboxImage,
       netnsPath: modes.hostNetwork ? undefined : netnsPath,
       shmPath: modes.hostIpc ? undefined : paths.shm,
-      cgroupDriver: pods.config.cgroupDriver,
-      containerdNamespace: pods.config.containerd.namespace,
-      restrictOomScoreAdj: pods.restrictOomScoreAdj,
-      enableUnprivilegedPorts: pods.config.enableUnprivilegedPorts,
-      enableUnprivilegedIcmp: pods.config.enableUnprivilegedIcmp,
+      cgroupDriver: ctx.config.cgroupDriver,
+      containerdNamespace: ctx.config.containerd.namespace,
+      restrictOomScoreAdj: ctx.restrictOomScoreAdj,
+      enableUnprivilegedPorts: ctx.config.enableUnprivilegedPorts,
+      enableUnprivilegedIcmp: ctx.config.enableUnprivilegedIcmp,
     });
-    const snapshotter = handler.snapshotter || pods.config.containerd.snapshotter;
+    const { snapshotter } = handler;
     const metadata: SandboxMetadata = {
       version: 1,
       id,
       config,
-      runtimeHandler: handlerName,
+      runtimeHandler: handler.name,
       createdAtNs: nowEpochNs().toString(),
       netnsPath,
       hostNetwork: modes.hostNetwork,
@@ -103,8 +92,8 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
       if (modes.hostNetwork) return { ips: [], attachments: [] };
       undo.push('remove the network namespace', () => removeNetns(netnsPath));
       await createNetns(id);
-      undo.push('tear down the pod network', () => pods.networks.tearDown(id, netnsPath));
-      const network = await pods.networks.setUp({
+      undo.push('tear down the pod network', () => ctx.networks.tearDown(id, netnsPath));
+      const network = await ctx.networks.setUp({
         podId: id,
         netnsPath,
         podName: m!.name,
@@ -124,12 +113,12 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
     })();
 
     const recordReady = createRecordAndSnapshot(
-      pods.containerd,
+      ctx.containerd,
       {
         id,
         labels: { [CriTsLabel.kind]: CriTsLabel.sandboxKind, ...config.labels },
-        image: pods.config.sandboxImage,
-        runtime: { name: handler.runtimeType, ...(runtimeOptions ? { options: runtimeOptions } : {}) },
+        image: ctx.config.sandboxImage,
+        runtime: { name: handler.runtimeType, ...(handler.options ? { options: handler.options } : {}) },
         spec,
         snapshotter,
         parent: chainId,
@@ -141,13 +130,13 @@ export async function runSandbox(pods: PodRuntime, config: PodSandboxConfig__Out
 
     const [, { ips, attachments }, mounts] = await allStepsSettled([filesReady, networkReady, recordReady]);
 
-    undo.push('kill the pause task', () => killAndDeleteTask(pods.containerd, id));
-    const pid = await createAndStartTask(pods.containerd, id, mounts, {}, runtimeOptions);
-    const sandbox = new Sandbox({ ...metadata, ips, complete: true }, 'ready', pid);
+    undo.push('kill the pause task', () => killAndDeleteTask(ctx.containerd, id));
+    const pid = await createAndStartTask(ctx.containerd, id, mounts, {}, handler.options);
+    const sandbox = new Sandbox({ ...metadata, ips, complete: true }, paths, 'ready', pid);
     sandbox.spec = spec;
     sandbox.networkAttachments = attachments;
-    await pods.store.persist(sandbox);
-    pods.store.add(sandbox);
+    await ctx.store.persist(sandbox);
+    ctx.store.add(sandbox);
     log.info({ pid, ms: Date.now() - started }, 'pod sandbox running');
     return id;
   } catch (err) {

@@ -3,16 +3,7 @@ import { hostname as nodeHostname } from 'node:os';
 import { join } from 'node:path';
 import { runCommandOrThrow } from '../host/command-runner.js';
 import type { DNSConfig__Output } from '../generated/cri/runtime/v1/DNSConfig.js';
-
-/** Where a pod's own files live: persistent ones under root, the shm tmpfs under state. */
-export interface SandboxPaths {
-  dir: string;
-  hostname: string;
-  hosts: string;
-  resolvConf: string;
-  /** A tmpfs every container of the pod mounts at /dev/shm (they share IPC). */
-  shm: string;
-}
+import type { SandboxPaths } from './sandbox.js';
 
 export function sandboxPaths(root: string, state: string, id: string): SandboxPaths {
   const dir = join(root, 'pods', id);

@@ -1,10 +1,10 @@
-import { cgroupsPath, type CgroupDriver, withCgroupsPath } from '../container/spec/cgroups.js';
-import { defaultSpec, setMount } from '../container/spec/default-spec.js';
-import { withNamespace } from '../container/spec/namespaces.js';
-import type { OciSpec } from '../container/spec/oci-types.js';
-import { withOomScoreAdj } from '../container/spec/oom-score.js';
-import { withAnnotations, withArgs, withEnv, withHostname, withReadonlyRootfs, withUserIds } from '../container/spec/process.js';
-import { withSysctls } from '../container/spec/sysctls.js';
+import { cgroupsPath, type CgroupDriver, withCgroupsPath } from '../oci/cgroups.js';
+import { defaultSpec, setMount } from '../oci/default-spec.js';
+import { withNamespace } from '../oci/namespaces.js';
+import type { OciSpec } from '../oci/oci-types.js';
+import { withOomScoreAdj } from '../oci/oom-score.js';
+import { withAnnotations, withArgs, withEnv, withHostname, withReadonlyRootfs, withUserIds } from '../oci/process.js';
+import { withSysctls } from '../oci/sysctls.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 import type { ImageConfig } from '../image/image-config.js';

@@ -1,15 +1,8 @@
 import type { ContainerdClient } from '../containerd/client.js';
 import { ObjectIndex } from '../store/object-index.js';
-import type { Sandbox, SandboxMetadata } from './sandbox.js';
+import type { PodLookup, Sandbox, SandboxMetadata } from './sandbox.js';
 
-/** Labels and the extension under which cri-ts records its objects in containerd. */
-export const CriTsLabel = {
-  kind: 'io.cri-ts.kind',
-  sandboxKind: 'sandbox',
-  containerKind: 'container',
-  sandboxId: 'io.cri-ts.sandbox-id',
-} as const;
-
+/** The container extension under which a pod's metadata is kept in its containerd record. */
 export const SANDBOX_EXTENSION = 'io.cri-ts.sandbox.metadata';
 const SANDBOX_METADATA_TYPE = 'cri-ts.io/sandbox-metadata/v1';
 
@@ -27,7 +20,7 @@ export function decodeSandboxMetadata(any: { type_url: string; value: Buffer } |
  * The in-memory index of pods: reads answer from here; containerd holds the
  * record (container extension) that rebuilds it after a restart.
  */
-export class SandboxStore extends ObjectIndex<Sandbox> {
+export class SandboxStore extends ObjectIndex<Sandbox> implements PodLookup {
   constructor(private readonly containerd: ContainerdClient) {
     super('pod sandbox', 'remove it first or raise metadata.attempt');
   }

@@ -1,5 +1,5 @@
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
-import type { OciSpec } from '../container/spec/oci-types.js';
+import type { OciSpec } from '../oci/oci-types.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 
 export type SandboxState = 'ready' | 'notready';
@@ -26,7 +26,21 @@ export interface SandboxMetadata {
   stopped: boolean;
 }
 
-/** A pod sandbox as the in-memory index holds it. */
+/** Where a pod's own files live: persistent ones under root, the shm tmpfs under state. */
+export interface SandboxPaths {
+  dir: string;
+  hostname: string;
+  hosts: string;
+  resolvConf: string;
+  /** A tmpfs every container of the pod mounts at /dev/shm (they share IPC). */
+  shm: string;
+}
+
+/**
+ * A pod sandbox as the in-memory index holds it. This module is the pod
+ * side's public API (Sandbox, PodLookup, PodContainers): the container
+ * lifecycle uses nothing else of src/sandbox.
+ */
 export class Sandbox {
   state: SandboxState;
   pid: number;
@@ -36,6 +50,7 @@ export class Sandbox {
 
   constructor(
     public metadata: SandboxMetadata,
+    readonly paths: SandboxPaths,
     state: SandboxState,
     pid = 0,
   ) {
@@ -56,4 +71,23 @@ export class Sandbox {
 export function sandboxNameKey(config: PodSandboxConfig__Output): string {
   const m = config.metadata;
   return `${m?.name ?? ''}_${m?.namespace ?? ''}_${m?.uid ?? ''}_${m?.attempt ?? 0}`;
+}
+
+/** How the container lifecycle finds the pod a container belongs to. */
+export interface PodLookup {
+  /** By full ID or unique prefix; NotFound otherwise. */
+  get(idOrPrefix: string): Sandbox;
+  find(idOrPrefix: string): Sandbox | undefined;
+}
+
+/**
+ * What stopping or removing a pod does to its containers. The container
+ * lifecycle implements it and is handed to the pod lifecycle when that is
+ * built: the pod side never imports the container side.
+ */
+export interface PodContainers {
+  /** Kills every container of the pod, each under its own lock (no grace: kubelet stops them first). */
+  stopContainersOf(podId: string): Promise<void>;
+  /** Removes every container of the pod, each under its own lock. */
+  removeContainersOf(podId: string): Promise<void>;
 }

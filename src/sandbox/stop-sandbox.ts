@@ -1,8 +1,8 @@
 import { killAndDeleteTask } from '../containerd/tasks.js';
 import { removeNetns } from './netns.js';
-import type { PodRuntime } from './pod-runtime.js';
+import type { PodContext } from './pod-context.js';
 import type { Sandbox } from './sandbox.js';
-import { sandboxPaths, unmountShm } from './sandbox-files.js';
+import { unmountShm } from './sandbox-files.js';
 
 /**
  * StopPodSandbox's work on a pod already looked up and locked: its
@@ -10,22 +10,22 @@ import { sandboxPaths, unmountShm } from './sandbox-files.js';
  * removed. Every step tolerates having been done before, so a stop that was
  * interrupted, or a pod whose pause process died, stops cleanly.
  */
-export async function stopSandbox(pods: PodRuntime, sandbox: Sandbox): Promise<void> {
-  const log = pods.log.child({ podId: sandbox.id });
+export async function stopSandbox(ctx: PodContext, sandbox: Sandbox): Promise<void> {
+  const log = ctx.log.child({ podId: sandbox.id });
   const { metadata } = sandbox;
-  await pods.containers.stopContainersOf(sandbox.id);
+  await ctx.containers.stopContainersOf(sandbox.id);
   // A READY pod's pause task runs (its exit would have made the pod NOTREADY), so containerd need not be asked.
-  await killAndDeleteTask(pods.containerd, sandbox.id, { knownRunning: sandbox.state === 'ready' && sandbox.pid > 0 });
+  await killAndDeleteTask(ctx.containerd, sandbox.id, { knownRunning: sandbox.state === 'ready' && sandbox.pid > 0 });
   sandbox.state = 'notready';
   sandbox.pid = 0;
   if (!metadata.stopped) {
     if (!metadata.hostNetwork) {
-      await pods.networks.tearDown(sandbox.id, metadata.netnsPath);
+      await ctx.networks.tearDown(sandbox.id, metadata.netnsPath);
       await removeNetns(metadata.netnsPath);
     }
-    await unmountShm(sandboxPaths(pods.config.root, pods.config.state, sandbox.id).shm);
+    await unmountShm(sandbox.paths.shm);
     sandbox.metadata = { ...metadata, stopped: true };
-    await pods.store.persist(sandbox);
+    await ctx.store.persist(sandbox);
     log.info('pod sandbox stopped');
   }
 }

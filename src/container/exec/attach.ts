@@ -1,7 +1,8 @@
 import { FailedPreconditionError } from '../../errors.js';
 import type { RemoteCommandResult, RemoteCommandStreams } from '../../streaming/types.js';
 import type { Container } from '../container.js';
-import type { ContainerRuntime } from '../container-runtime.js';
+import type { ContainerContext } from '../container-context.js';
+import { requireRunning } from './exec-request.js';
 import { forwardResizes } from './resize.js';
 
 /** Read afresh: the exit handler changes it while an attach waits. */
@@ -15,13 +16,12 @@ function currentState(container: Container): string {
  * client leaves or the container exits; the container keeps running. With
  * stdin_once, the container's stdin closes when this attach's stdin ends.
  */
-export async function attachStreaming(runtime: ContainerRuntime, container: Container, request: { tty: boolean; stdin: boolean }, streams: RemoteCommandStreams): Promise<RemoteCommandResult> {
+export async function attachStreaming(ctx: ContainerContext, container: Container, request: { tty: boolean; stdin: boolean }, streams: RemoteCommandStreams): Promise<RemoteCommandResult> {
+  requireRunning(container, 'attach');
   const io = container.io;
-  if (container.metadata.state !== 'running' || !io) {
-    throw new FailedPreconditionError(`container ${container.id} is ${container.metadata.state.toUpperCase()}; attach needs a running container`);
-  }
+  if (!io) throw new FailedPreconditionError(`container ${container.id} has no output to attach to yet; try again`);
   const { config } = container.metadata;
-  const log = runtime.log.child({ containerId: container.id });
+  const log = ctx.log.child({ containerId: container.id });
   const unsubscribe = io.onOutput((stream, chunk) => {
     const target = stream === 'stderr' && !config.tty ? streams.stderr : streams.stdout;
     target?.write(chunk);
@@ -33,10 +33,10 @@ export async function attachStreaming(runtime: ContainerRuntime, container: Cont
       if (!config.stdinOnce) return;
       io.closeStdin();
       // The shim holds a writer of its own on the FIFO: only CloseIO ends the process's stdin.
-      void runtime.pods.containerd.tasks.CloseIO({ containerId: container.id, execId: '', stdin: true }).catch(() => undefined);
+      void ctx.containerd.tasks.CloseIO({ containerId: container.id, execId: '', stdin: true }).catch(() => undefined);
     });
   }
-  if (request.tty && streams.resize) void forwardResizes(runtime, container.id, '', streams.resize, log);
+  if (request.tty && streams.resize) void forwardResizes(ctx, container.id, '', streams.resize, log);
   let stopWatching = (): void => undefined;
   const exited = new Promise<void>((resolve) => {
     stopWatching = container.onExit(resolve);

@@ -5,8 +5,9 @@ import { packJson } from '../../containerd/any.js';
 import { waitProcess } from '../../containerd/tasks.js';
 import { FailedPreconditionError } from '../../errors.js';
 import type { Container } from '../container.js';
-import { type ContainerRuntime, containerIoDir } from '../container-runtime.js';
+import { type ContainerContext, containerIoDir } from '../container-context.js';
 import { createFifos, type FifoReader, openFifoReader, openFifoWriter, removeFifoDir } from '../io/fifo.js';
+import { requireRunning } from './exec-request.js';
 import { OCI_PROCESS_TYPE_URL, containerProcessSpec } from './process-spec.js';
 
 const SIGKILL = 9;
@@ -34,18 +35,16 @@ export interface ExecProcess {
 }
 
 export async function prepareExec(
-  runtime: ContainerRuntime,
+  ctx: ContainerContext,
   container: Container,
   request: { cmd: string[]; tty: boolean; stdin: boolean },
 ): Promise<ExecProcess> {
-  if (container.metadata.state !== 'running') {
-    throw new FailedPreconditionError(`container ${container.id} is ${container.metadata.state.toUpperCase()}; exec needs a running container`);
-  }
-  const { containerd } = runtime.pods;
+  requireRunning(container, 'exec');
+  const { containerd } = ctx;
   const containerId = container.id;
-  const base = await containerProcessSpec(runtime, container);
+  const base = await containerProcessSpec(ctx, container);
   const execId = `exec-${randomBytes(8).toString('hex')}`;
-  const dir = join(containerIoDir(runtime, containerId), execId);
+  const dir = join(containerIoDir(ctx, containerId), execId);
   const names = [...(request.stdin ? ['stdin'] : []), 'stdout', ...(request.tty ? [] : ['stderr'])];
   const paths = Object.fromEntries((await createFifos(dir, names)).map((p, i) => [names[i]!, p])) as Record<string, string>;
   const stdout = await openFifoReader(paths.stdout!);

@@ -1,7 +1,7 @@
 import { CriError } from '../../errors.js';
 import type { RemoteCommandResult, RemoteCommandStreams } from '../../streaming/types.js';
 import type { Container } from '../container.js';
-import type { ContainerRuntime } from '../container-runtime.js';
+import type { ContainerContext } from '../container-context.js';
 import { prepareExec } from './exec-process.js';
 import { forwardResizes } from './resize.js';
 
@@ -15,13 +15,13 @@ const NO_TIMEOUT_MS = 365 * 24 * 3600 * 1000;
  * to its console. When the client disconnects first, the process is killed.
  */
 export async function execStreaming(
-  runtime: ContainerRuntime,
+  ctx: ContainerContext,
   container: Container,
   request: { cmd: string[]; tty: boolean; stdin: boolean },
   streams: RemoteCommandStreams,
 ): Promise<RemoteCommandResult> {
-  const log = runtime.log.child({ containerId: container.id });
-  const exec = await prepareExec(runtime, container, request);
+  const log = ctx.log.child({ containerId: container.id });
+  const exec = await prepareExec(ctx, container, request);
   const outputDone = Promise.all(
     [
       [exec.stdout, streams.stdout],
@@ -48,7 +48,7 @@ export async function execStreaming(
       streams.stdin.pipe(stdin);
       stdin.once('finish', () => void exec.closeStdin());
     }
-    if (request.tty && streams.resize) void forwardResizes(runtime, container.id, exec.execId, streams.resize, log);
+    if (request.tty && streams.resize) void forwardResizes(ctx, container.id, exec.execId, streams.resize, log);
     const waited = exec.wait(NO_TIMEOUT_MS);
     const outcome = await Promise.race([waited.then((exit) => ({ exit })), streams.clientGone.then(() => ({ gone: true as const }))]);
     if ('gone' in outcome) {

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
-import { CriError, InvalidArgumentError } from '../../errors.js';
+import { CriError } from '../../errors.js';
 import type { Container } from '../container.js';
-import type { ContainerRuntime } from '../container-runtime.js';
+import type { ContainerContext } from '../container-context.js';
 import { prepareExec } from './exec-process.js';
+import { requireCommand } from './exec-request.js';
 
 /** kubelet caps exec output at 16 MiB per stream; more is read and dropped so the process never blocks. */
 export const MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
@@ -40,9 +41,9 @@ function collect(socket: Socket): { done: Promise<void>; bytes: () => Buffer } {
  * With a timeout the process is killed when it expires and the call fails
  * with DeadlineExceeded; nothing of the process stays behind.
  */
-export async function execSync(runtime: ContainerRuntime, container: Container, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
-  if (cmd.length === 0) throw new InvalidArgumentError('cmd is empty; give the command to run');
-  const exec = await prepareExec(runtime, container, { cmd, tty: false, stdin: false });
+export async function execSync(ctx: ContainerContext, container: Container, cmd: string[], timeoutSeconds: number): Promise<ExecSyncResult> {
+  requireCommand(cmd);
+  const exec = await prepareExec(ctx, container, { cmd, tty: false, stdin: false });
   const out = collect(exec.stdout.socket);
   const err = collect(exec.stderr!.socket);
   try {

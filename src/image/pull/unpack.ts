@@ -4,7 +4,8 @@ import type { Mount__Output } from '../../generated/containerd/containerd/types/
 import { CriError, isCriError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Descriptor } from '../manifest.js';
-import { chainIds, GcLabel } from './gc-labels.js';
+import { GcLabel } from '../../containerd/gc-labels.js';
+import { chainIds } from '../chain-ids.js';
 
 export interface UnpackRequest {
   snapshotter: string;

@@ -1,7 +1,7 @@
 import type { ImageStatusRequest__Output } from '../../generated/cri/runtime/v1/ImageStatusRequest.js';
 import type { ImageStatusResponse } from '../../generated/cri/runtime/v1/ImageStatusResponse.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { chainIds } from '../../image/pull/gc-labels.js';
+import { chainIds } from '../../image/chain-ids.js';
 import type { ServerContext } from '../context.js';
 import { toCriImage } from './cri-image.js';
 

@@ -1,18 +1,17 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { ContainerStatusRequest__Output } from '../../generated/cri/runtime/v1/ContainerStatusRequest.js';
 import type { ContainerStatusResponse } from '../../generated/cri/runtime/v1/ContainerStatusResponse.js';
-import { containerSpec } from '../../container/exec/process-spec.js';
 import type { ServerContext } from '../context.js';
 import { toContainerStatus } from './container-view.js';
 
-/** Answered from the index; only `verbose` reads the spec back from containerd. */
+/** Answered from the index; only `verbose` reads the spec back from containerd (once, after a restart). */
 export async function containerStatus(ctx: ServerContext, request: ContainerStatusRequest__Output): Promise<ContainerStatusResponse> {
   await ctx.recovered;
   if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
-  const container = ctx.containers.store.get(request.containerId);
+  const container = ctx.containers.get(request.containerId);
   const info: Record<string, string> = {};
   if (request.verbose) {
-    const runtimeSpec = await containerSpec(ctx.containers, container).catch(() => undefined);
+    const runtimeSpec = await ctx.containers.spec(container).catch(() => undefined);
     info.info = JSON.stringify({
       sandboxID: container.metadata.sandboxId,
       pid: container.pid,

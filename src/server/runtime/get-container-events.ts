@@ -21,7 +21,7 @@ export async function getContainerEvents(
   await ctx.recovered;
   await new Promise<void>((resolve) => {
     const unsubscribe = ctx.containers.events.subscribe((event) => {
-      const sandbox = ctx.pods.store.find(event.container.metadata.sandboxId);
+      const sandbox = ctx.pods.find(event.container.metadata.sandboxId);
       send({
         containerId: event.container.id,
         containerEventType: EVENT_TYPE[event.type],

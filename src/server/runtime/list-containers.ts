@@ -7,7 +7,7 @@ import { criContainerState, toCriContainer } from './container-view.js';
 export async function listContainers(ctx: ServerContext, request: ListContainersRequest__Output): Promise<ListContainersResponse> {
   await ctx.recovered;
   const filter = request.filter;
-  const containers = ctx.containers.store.list().filter((c) => {
+  const containers = ctx.containers.list().filter((c) => {
     if (!filter) return true;
     if (filter.id && !c.id.startsWith(filter.id)) return false;
     if (filter.podSandboxId && !c.metadata.sandboxId.startsWith(filter.podSandboxId)) return false;

@@ -7,7 +7,7 @@ import { criSandboxState, toPodSandbox } from './pod-sandbox-view.js';
 export async function listPodSandbox(ctx: ServerContext, request: ListPodSandboxRequest__Output): Promise<ListPodSandboxResponse> {
   await ctx.recovered;
   const filter = request.filter;
-  const items = ctx.pods.store.list().filter((sandbox) => {
+  const items = ctx.pods.list().filter((sandbox) => {
     if (!filter) return true;
     if (filter.id && !sandbox.id.startsWith(filter.id)) return false;
     if (filter.state && criSandboxState(sandbox) !== filter.state.state) return false;

@@ -1,4 +1,3 @@
-import { removeContainer as remove } from '../../container/remove-container.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { RemoveContainerRequest__Output } from '../../generated/cri/runtime/v1/RemoveContainerRequest.js';
 import type { RemoveContainerResponse } from '../../generated/cri/runtime/v1/RemoveContainerResponse.js';
@@ -8,10 +7,6 @@ import type { ServerContext } from '../context.js';
 export async function removeContainer(ctx: ServerContext, request: RemoveContainerRequest__Output): Promise<RemoveContainerResponse> {
   await ctx.recovered;
   if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
-  const container = ctx.containers.store.find(request.containerId);
-  if (!container) return {};
-  await ctx.containers.store.lock.run(container.id, async () => {
-    if (ctx.containers.store.find(container.id)) await remove(ctx.containers, container);
-  });
+  await ctx.containers.remove(request.containerId);
   return {};
 }

@@ -1,4 +1,4 @@
-import { FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 import type { ReopenContainerLogRequest__Output } from '../../generated/cri/runtime/v1/ReopenContainerLogRequest.js';
 import type { ReopenContainerLogResponse } from '../../generated/cri/runtime/v1/ReopenContainerLogResponse.js';
 import type { ServerContext } from '../context.js';
@@ -7,10 +7,6 @@ import type { ServerContext } from '../context.js';
 export async function reopenContainerLog(ctx: ServerContext, request: ReopenContainerLogRequest__Output): Promise<ReopenContainerLogResponse> {
   await ctx.recovered;
   if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
-  const container = ctx.containers.store.get(request.containerId);
-  if (container.metadata.state !== 'running' || !container.io) {
-    throw new FailedPreconditionError(`container ${container.id} is not running; only a running container's log can be reopened`);
-  }
-  await container.io.reopenLog();
+  await ctx.containers.reopenLog(request.containerId);
   return {};
 }

@@ -1,11 +1,10 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { RunPodSandboxRequest__Output } from '../../generated/cri/runtime/v1/RunPodSandboxRequest.js';
 import type { RunPodSandboxResponse } from '../../generated/cri/runtime/v1/RunPodSandboxResponse.js';
-import { runSandbox } from '../../sandbox/run-sandbox.js';
 import type { ServerContext } from '../context.js';
 
 export async function runPodSandbox(ctx: ServerContext, request: RunPodSandboxRequest__Output): Promise<RunPodSandboxResponse> {
   await ctx.recovered;
   if (!request.config) throw new InvalidArgumentError('config is missing; RunPodSandbox needs the pod sandbox config');
-  return { podSandboxId: await runSandbox(ctx.pods, request.config, request.runtimeHandler) };
+  return { podSandboxId: await ctx.pods.run(request.config, request.runtimeHandler) };
 }

@@ -1,4 +1,3 @@
-import { startContainer as start } from '../../container/start-container.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { StartContainerRequest__Output } from '../../generated/cri/runtime/v1/StartContainerRequest.js';
 import type { StartContainerResponse } from '../../generated/cri/runtime/v1/StartContainerResponse.js';
@@ -7,7 +6,6 @@ import type { ServerContext } from '../context.js';
 export async function startContainer(ctx: ServerContext, request: StartContainerRequest__Output): Promise<StartContainerResponse> {
   await ctx.recovered;
   if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
-  const container = ctx.containers.store.get(request.containerId);
-  await ctx.containers.store.lock.run(container.id, () => start(ctx.containers, container));
+  await ctx.containers.start(request.containerId);
   return {};
 }

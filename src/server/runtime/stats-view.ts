@@ -1,22 +1,19 @@
-import type { Container } from '../../container/container.js';
 import type { ContainerStats } from '../../generated/cri/runtime/v1/ContainerStats.js';
-import type { PodSandboxStats } from '../../generated/cri/runtime/v1/PodSandboxStats.js';
-import type { Sandbox } from '../../sandbox/sandbox.js';
 import type { CpuUsage } from '../../generated/cri/runtime/v1/CpuUsage.js';
 import type { MemoryUsage } from '../../generated/cri/runtime/v1/MemoryUsage.js';
-import { type CgroupStats, readCgroupStats } from '../../stats/cgroup-stats.js';
-import { readNetworkStats } from '../../stats/network-stats.js';
-import type { ServerContext } from '../context.js';
+import type { PodSandboxStats } from '../../generated/cri/runtime/v1/PodSandboxStats.js';
+import type { CgroupReading, ContainerReading, PodReading } from '../../stats/stats-service.js';
+import type { InterfaceStats } from '../../stats/network-stats.js';
 
 const u64 = (value: number | bigint | undefined): { value: string } | null => (value === undefined ? null : { value: value.toString() });
 
-/** CPU (with the rate since the last sample of `key`) and memory figures of one cgroup reading. */
-function cgroupUsage(ctx: ServerContext, key: string, cgroup: CgroupStats): { cpu: CpuUsage & { timestamp: string }; memory: MemoryUsage } {
-  const timestamp = cgroup.timestampNs.toString();
-  const nanoCores = ctx.stats.cpuRate.update(key, cgroup.timestampNs, cgroup.cpu.usageCoreNanoSeconds);
-  const m = cgroup.memory;
+/** CPU and memory figures of one cgroup reading. */
+function cgroupUsage(reading: CgroupReading): { cpu: CpuUsage & { timestamp: string }; memory: MemoryUsage } {
+  const { stats } = reading;
+  const timestamp = stats.timestampNs.toString();
+  const m = stats.memory;
   return {
-    cpu: { timestamp, usageCoreNanoSeconds: u64(cgroup.cpu.usageCoreNanoSeconds), usageNanoCores: u64(nanoCores ?? 0n) },
+    cpu: { timestamp, usageCoreNanoSeconds: u64(stats.cpu.usageCoreNanoSeconds), usageNanoCores: u64(reading.usageNanoCores) },
     memory: {
       timestamp,
       workingSetBytes: u64(m.workingSetBytes),
@@ -29,63 +26,48 @@ function cgroupUsage(ctx: ServerContext, key: string, cgroup: CgroupStats): { cp
   };
 }
 
-/** Cgroup figures (read now: a few small files) and the cached writable-layer figure of one container. */
-export async function containerStats(ctx: ServerContext, container: Container): Promise<ContainerStats> {
-  const { metadata } = container;
+export function toContainerStats(reading: ContainerReading): ContainerStats {
+  const { metadata } = reading.container;
   const stats: ContainerStats = {
-    attributes: { id: container.id, metadata: metadata.config.metadata, labels: metadata.config.labels, annotations: metadata.config.annotations },
+    attributes: { id: reading.container.id, metadata: metadata.config.metadata, labels: metadata.config.labels, annotations: metadata.config.annotations },
   };
-  if (metadata.state === 'running' && metadata.cgroupsPath) {
-    const cgroup = await readCgroupStats(await ctx.stats.layout(), metadata.cgroupsPath).catch(() => undefined);
-    if (cgroup) {
-      const usage = cgroupUsage(ctx, container.id, cgroup);
-      stats.cpu = usage.cpu;
-      stats.memory = usage.memory;
-      const timestamp = usage.cpu.timestamp;
-      stats.swap = { timestamp, swapUsageBytes: u64(cgroup.memory.swapUsageBytes ?? 0) };
-    }
+  if (reading.cgroup) {
+    const usage = cgroupUsage(reading.cgroup);
+    stats.cpu = usage.cpu;
+    stats.memory = usage.memory;
+    stats.swap = { timestamp: usage.cpu.timestamp, swapUsageBytes: u64(reading.cgroup.stats.memory.swapUsageBytes ?? 0) };
   }
-  const layer = await ctx.stats.writableLayers.get(metadata.snapshotter, container.id);
+  const layer = reading.writableLayer;
   if (layer) {
-    const mountpoint = (await ctx.imageFsUsage.current().catch(() => undefined))?.mountpoint ?? '';
-    stats.writableLayer = { timestamp: layer.timestampNs.toString(), fsId: { mountpoint }, usedBytes: u64(layer.usedBytes), inodesUsed: u64(layer.inodesUsed) };
+    stats.writableLayer = { timestamp: layer.timestampNs.toString(), fsId: { mountpoint: layer.mountpoint }, usedBytes: u64(layer.usedBytes), inodesUsed: u64(layer.inodesUsed) };
   }
   return stats;
 }
 
-/** A pod's cgroup (its parent, or the pause container's), its netns interfaces and its containers. */
-export async function podSandboxStats(ctx: ServerContext, sandbox: Sandbox): Promise<PodSandboxStats> {
-  const { config } = sandbox.metadata;
-  const stats: PodSandboxStats = {
-    attributes: { id: sandbox.id, metadata: config.metadata, labels: config.labels, annotations: config.annotations },
-    linux: { containers: await Promise.all(ctx.containers.store.ofSandbox(sandbox.id).map((c) => containerStats(ctx, c))) },
-  };
-  if (sandbox.state !== 'ready') return stats;
-  const podCgroup = config.linux?.cgroupParent || sandbox.metadata.cgroupsPath;
-  const cgroup = podCgroup ? await readCgroupStats(await ctx.stats.layout(), podCgroup).catch(() => undefined) : undefined;
-  if (cgroup) {
-    const usage = cgroupUsage(ctx, `pod:${sandbox.id}`, cgroup);
-    stats.linux!.cpu = usage.cpu;
-    stats.linux!.memory = usage.memory;
-    const timestamp = usage.cpu.timestamp;
-    stats.linux!.process = { timestamp, processCount: u64(cgroup.pids.current) };
+const toCriInterface = (i: InterfaceStats) => ({
+  name: i.name,
+  rxBytes: u64(i.rxBytes),
+  rxErrors: u64(i.rxErrors),
+  txBytes: u64(i.txBytes),
+  txErrors: u64(i.txErrors),
+});
+
+export function toPodSandboxStats(reading: PodReading): PodSandboxStats {
+  const { config } = reading.sandbox.metadata;
+  const linux: NonNullable<PodSandboxStats['linux']> = { containers: reading.containers.map(toContainerStats) };
+  if (reading.cgroup) {
+    const usage = cgroupUsage(reading.cgroup);
+    linux.cpu = usage.cpu;
+    linux.memory = usage.memory;
+    linux.process = { timestamp: usage.cpu.timestamp, processCount: u64(reading.cgroup.stats.pids.current) };
   }
-  if (sandbox.pid > 0 && !sandbox.metadata.hostNetwork) {
-    const network = await readNetworkStats(sandbox.pid).catch(() => undefined);
-    if (network) {
-      const toCri = (i: { name: string; rxBytes: number; rxErrors: number; txBytes: number; txErrors: number }) => ({
-        name: i.name,
-        rxBytes: u64(i.rxBytes),
-        rxErrors: u64(i.rxErrors),
-        txBytes: u64(i.txBytes),
-        txErrors: u64(i.txErrors),
-      });
-      stats.linux!.network = {
-        timestamp: network.timestampNs.toString(),
-        ...(network.defaultInterface ? { defaultInterface: toCri(network.defaultInterface) } : {}),
-        interfaces: network.interfaces.map(toCri),
-      };
-    }
+  const network = reading.network;
+  if (network) {
+    linux.network = {
+      timestamp: network.timestampNs.toString(),
+      ...(network.defaultInterface ? { defaultInterface: toCriInterface(network.defaultInterface) } : {}),
+      interfaces: network.interfaces.map(toCriInterface),
+    };
   }
-  return stats;
+  return { attributes: { id: reading.sandbox.id, metadata: config.metadata, labels: config.labels, annotations: config.annotations }, linux };
 }

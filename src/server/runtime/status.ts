@@ -11,7 +11,7 @@ const CONTAINERD_PROBE_TIMEOUT_MS = 2000;
 
 async function runtimeCondition(ctx: ServerContext): Promise<RuntimeCondition> {
   try {
-    await ctx.containerd.version({ timeoutMs: CONTAINERD_PROBE_TIMEOUT_MS });
+    await ctx.containerd.check(CONTAINERD_PROBE_TIMEOUT_MS);
     return { type: 'RuntimeReady', status: true, reason: '', message: '' };
   } catch (err) {
     return {

@@ -1,4 +1,3 @@
-import { stopContainer as stop } from '../../container/stop-container.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { StopContainerRequest__Output } from '../../generated/cri/runtime/v1/StopContainerRequest.js';
 import type { StopContainerResponse } from '../../generated/cri/runtime/v1/StopContainerResponse.js';
@@ -10,8 +9,6 @@ export async function stopContainer(ctx: ServerContext, request: StopContainerRe
   if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
   const timeout = Number(request.timeout);
   if (!Number.isFinite(timeout) || timeout < 0) throw new InvalidArgumentError(`timeout must be zero or more seconds, got ${request.timeout}`);
-  const container = ctx.containers.store.find(request.containerId);
-  if (!container) return {};
-  await ctx.containers.store.lock.run(container.id, () => stop(ctx.containers, container, timeout));
+  await ctx.containers.stop(request.containerId, timeout);
   return {};
 }

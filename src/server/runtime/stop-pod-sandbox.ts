@@ -1,15 +1,12 @@
 import { InvalidArgumentError } from '../../errors.js';
 import type { StopPodSandboxRequest__Output } from '../../generated/cri/runtime/v1/StopPodSandboxRequest.js';
 import type { StopPodSandboxResponse } from '../../generated/cri/runtime/v1/StopPodSandboxResponse.js';
-import { stopSandbox } from '../../sandbox/stop-sandbox.js';
 import type { ServerContext } from '../context.js';
 
 /** Idempotent: stopping a stopped pod, or one already removed, succeeds (CRI's rule). */
 export async function stopPodSandbox(ctx: ServerContext, request: StopPodSandboxRequest__Output): Promise<StopPodSandboxResponse> {
   await ctx.recovered;
   if (request.podSandboxId === '') throw new InvalidArgumentError('pod_sandbox_id is empty');
-  const sandbox = ctx.pods.store.find(request.podSandboxId);
-  if (!sandbox) return {};
-  await ctx.pods.store.lock.run(sandbox.id, () => stopSandbox(ctx.pods, sandbox));
+  await ctx.pods.stop(request.podSandboxId);
   return {};
 }

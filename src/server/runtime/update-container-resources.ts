@@ -1,4 +1,3 @@
-import { updateContainerResources as update } from '../../container/update-resources.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { UpdateContainerResourcesRequest__Output } from '../../generated/cri/runtime/v1/UpdateContainerResourcesRequest.js';
 import type { UpdateContainerResourcesResponse } from '../../generated/cri/runtime/v1/UpdateContainerResourcesResponse.js';
@@ -8,7 +7,6 @@ export async function updateContainerResources(ctx: ServerContext, request: Upda
   await ctx.recovered;
   if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
   if (!request.linux) throw new InvalidArgumentError('linux is missing; give the Linux resources to apply');
-  const container = ctx.containers.store.get(request.containerId);
-  await ctx.containers.store.lock.run(container.id, () => update(ctx.containers, container, request.linux!));
+  await ctx.containers.updateResources(request.containerId, request.linux);
   return {};
 }

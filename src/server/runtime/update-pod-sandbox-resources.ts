@@ -3,14 +3,9 @@ import type { UpdatePodSandboxResourcesRequest__Output } from '../../generated/c
 import type { UpdatePodSandboxResourcesResponse } from '../../generated/cri/runtime/v1/UpdatePodSandboxResourcesResponse.js';
 import type { ServerContext } from '../context.js';
 
-/**
- * UpdatePodSandboxResources: kubelet tells the runtime the pod's new totals
- * after an in-place resize, having already resized the pod cgroup itself;
- * cri-ts has nothing of its own to change, so it checks the pod exists.
- */
 export async function updatePodSandboxResources(ctx: ServerContext, request: UpdatePodSandboxResourcesRequest__Output): Promise<UpdatePodSandboxResourcesResponse> {
   await ctx.recovered;
   if (request.podSandboxId === '') throw new InvalidArgumentError('pod_sandbox_id is empty');
-  ctx.pods.store.get(request.podSandboxId);
+  ctx.pods.updateResources(request.podSandboxId);
   return {};
 }

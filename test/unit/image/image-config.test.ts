@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { imageUser, parseImageConfig } from '../../../src/image/image-config.js';
-import { chainIds } from '../../../src/image/pull/gc-labels.js';
+import { chainIds } from '../../../src/image/chain-ids.js';
 import { credentialsFrom } from '../../../src/server/image/pull-image.js';
 import { CriError } from '../../../src/errors.js';
 

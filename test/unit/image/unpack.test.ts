@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { ContainerdClient } from '../../../src/containerd/client.js';
 import { CriError } from '../../../src/errors.js';
-import { chainIds } from '../../../src/image/pull/gc-labels.js';
+import { chainIds } from '../../../src/image/chain-ids.js';
 import { unpackLayers } from '../../../src/image/pull/unpack.js';
 
 const DIFF_ID = `sha256:${'a'.repeat(64)}`;

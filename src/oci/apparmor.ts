@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { OciSpec } from './oci-types.js';
 import { LOCALHOST_PREFIX, parseLegacyProfile, type SecurityProfileRef } from './legacy-profile.js';
 

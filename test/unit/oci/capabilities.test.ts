@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../../../src/errors.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
 import {
   LINUX_CAPABILITIES,
   currentCapabilities,
@@ -8,8 +8,8 @@ import {
   normalizeCapability,
   resolveCapabilities,
   withCapabilities,
-} from '../../../../src/container/spec/capabilities.js';
-import { DEFAULT_CAPABILITIES, defaultSpec } from '../../../../src/container/spec/default-spec.js';
+} from '../../../src/oci/capabilities.js';
+import { DEFAULT_CAPABILITIES, defaultSpec } from '../../../src/oci/default-spec.js';
 
 const ALL = [...LINUX_CAPABILITIES];
 const none = { add: [], drop: [] };

@@ -3,10 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../../../src/errors.js';
-import { defaultSpec } from '../../../../src/container/spec/default-spec.js';
-import { detectResourceHost, resourcesToCri, withLinuxResources, type ResourceHost } from '../../../../src/container/spec/resources.js';
-import type { LinuxContainerResources__Output } from '../../../../src/generated/cri/runtime/v1/LinuxContainerResources.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
+import { defaultSpec } from '../../../src/oci/default-spec.js';
+import { detectResourceHost, resourcesToCri, withLinuxResources, type ResourceHost } from '../../../src/oci/resources.js';
+import type { LinuxContainerResources__Output } from '../../../src/generated/cri/runtime/v1/LinuxContainerResources.js';
 
 function res(fields: Partial<LinuxContainerResources__Output>): LinuxContainerResources__Output {
   return {

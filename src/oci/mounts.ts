@@ -1,9 +1,14 @@
 import { mkdir, stat } from 'node:fs/promises';
-import { InvalidArgumentError } from '../../errors.js';
-import type { Mount__Output } from '../../generated/cri/runtime/v1/Mount.js';
-import type { ImageVolume } from '../image-volumes.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Mount__Output } from '../generated/cri/runtime/v1/Mount.js';
 import { setMount } from './default-spec.js';
 import type { OciMount, OciSpec } from './oci-types.js';
+
+/** A writable directory of the container's own mounted at a path (an image VOLUME no CRI mount covers). */
+export interface VolumeDirectory {
+  containerPath: string;
+  hostPath: string;
+}
 
 const PROPAGATION: Record<string, string> = {
   PROPAGATION_PRIVATE: 'rprivate',
@@ -41,7 +46,7 @@ const depth = (path: string): number => path.split('/').filter(Boolean).length;
  * the container's own), parents before what is inside them; a mount over a
  * default mount (say /dev/shm) replaces it.
  */
-export async function withCriMounts(spec: OciSpec, mounts: readonly Mount__Output[], volumes: readonly ImageVolume[] = []): Promise<void> {
+export async function withCriMounts(spec: OciSpec, mounts: readonly Mount__Output[], volumes: readonly VolumeDirectory[] = []): Promise<void> {
   const all: OciMount[] = [];
   for (const [i, mount] of mounts.entries()) all.push(await toOciMount(mount, i));
   for (const volume of volumes) all.push({ destination: volume.containerPath, type: 'bind', source: volume.hostPath, options: ['rbind', 'rprivate', 'rw'] });

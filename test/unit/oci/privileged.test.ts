@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LINUX_CAPABILITIES } from '../../../../src/container/spec/capabilities.js';
-import { defaultSpec } from '../../../../src/container/spec/default-spec.js';
-import { withPrivileged } from '../../../../src/container/spec/privileged.js';
+import { LINUX_CAPABILITIES } from '../../../src/oci/capabilities.js';
+import { defaultSpec } from '../../../src/oci/default-spec.js';
+import { withPrivileged } from '../../../src/oci/privileged.js';
 import { makeFakeDev } from './fake-dev.js';
 
 describe('withPrivileged', () => {

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A security profile as CRI's SecurityProfile message gives it. */
 export interface SecurityProfileRef {

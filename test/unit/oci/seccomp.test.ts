@@ -3,16 +3,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../../../src/errors.js';
-import type { OciSeccomp } from '../../../../src/container/spec/oci-types.js';
-import { DEFAULT_CAPABILITIES, defaultSpec } from '../../../../src/container/spec/default-spec.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
+import type { OciSeccomp } from '../../../src/oci/oci-types.js';
+import { DEFAULT_CAPABILITIES, defaultSpec } from '../../../src/oci/default-spec.js';
 import {
   parseLegacySeccompProfilePath,
   parseSeccompProfile,
   seccompProfileFor,
   withSeccomp,
   type SecurityProfileRef,
-} from '../../../../src/container/spec/seccomp.js';
+} from '../../../src/oci/seccomp.js';
 
 // The profiles critest writes.
 const BLOCK_CHMOD = `{

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { DEFAULT_CAPABILITIES } from './default-spec.js';
 import type { OciSpec } from './oci-types.js';
 

@@ -3,9 +3,9 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../../../src/errors.js';
-import { defaultSpec } from '../../../../src/container/spec/default-spec.js';
-import { deviceFromPath, devicesUnder, hostDevices, splitDeviceNumber, withDevices } from '../../../../src/container/spec/devices.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
+import { defaultSpec } from '../../../src/oci/default-spec.js';
+import { deviceFromPath, devicesUnder, hostDevices, splitDeviceNumber, withDevices } from '../../../src/oci/devices.js';
 import { makeFakeDev } from './fake-dev.js';
 
 function invalid(pattern: RegExp) {

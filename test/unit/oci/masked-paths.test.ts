@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../../../src/errors.js';
-import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, defaultSpec } from '../../../../src/container/spec/default-spec.js';
-import { withMaskedAndReadonlyPaths } from '../../../../src/container/spec/masked-paths.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, defaultSpec } from '../../../src/oci/default-spec.js';
+import { withMaskedAndReadonlyPaths } from '../../../src/oci/masked-paths.js';
 
 describe('withMaskedAndReadonlyPaths', () => {
   it('masks nothing when the security context lists nothing (kubelet\'s procMount Unmasked)', () => {

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { InvalidArgumentError } from '../../../../src/errors.js';
+import { InvalidArgumentError } from '../../../src/errors.js';
 import {
   DEFAULT_APPARMOR_PROFILE,
   apparmorProfileFor,
@@ -11,9 +11,9 @@ import {
   readAppArmorHost,
   withAppArmorProfile,
   type AppArmorHost,
-} from '../../../../src/container/spec/apparmor.js';
-import { defaultSpec } from '../../../../src/container/spec/default-spec.js';
-import type { SecurityProfileRef } from '../../../../src/container/spec/seccomp.js';
+} from '../../../src/oci/apparmor.js';
+import { defaultSpec } from '../../../src/oci/default-spec.js';
+import type { SecurityProfileRef } from '../../../src/oci/seccomp.js';
 
 const DENY_WRITE = 'cri-validate-apparmor-test-deny-write';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError } from '../../errors.js';
-import type { LinuxContainerResources, LinuxContainerResources__Output } from '../../generated/cri/runtime/v1/LinuxContainerResources.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { LinuxContainerResources, LinuxContainerResources__Output } from '../generated/cri/runtime/v1/LinuxContainerResources.js';
 import type { OciResources, OciSpec } from './oci-types.js';
 
 /** What the node's cgroups can limit beyond cpu and memory. */

@@ -1,9 +1,9 @@
 import { ignoreNotFound } from '../errors.js';
 import type { Mount__Output } from '../generated/containerd/containerd/types/Mount.js';
-import { GcLabel } from '../image/pull/gc-labels.js';
+import { GcLabel } from '../containerd/gc-labels.js';
 import type { UndoStack } from '../undo-stack.js';
-import { OCI_SPEC_TYPE_URL, packJson } from './any.js';
-import type { ContainerdClient } from './client.js';
+import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
+import type { ContainerdClient } from '../containerd/client.js';
 
 /** Long enough for one creation; a crashed cri-ts leaves the lease to expire. */
 const CREATION_LEASE_MS = 10 * 60_000;

@@ -4,23 +4,20 @@ import type { ContainerdClient } from '../containerd/client.js';
 import type { ImageCatalog } from '../image/image-catalog.js';
 import type { ImagePuller } from '../image/pull/image-puller.js';
 import type { Logger } from '../log.js';
+import type { PodContainers } from './sandbox.js';
 import type { SandboxStore } from './sandbox-store.js';
 
-/** What the containers side does for a pod that is stopped or removed. */
-export interface PodContainerHooks {
-  stopContainersOf(podId: string): Promise<void>;
-  removeContainersOf(podId: string): Promise<void>;
-}
-
-/** Everything the pod lifecycle needs; built once by the daemon. */
-export interface PodRuntime {
+/** Everything the pod lifecycle uses; built once by the daemon. */
+export interface PodContext {
   readonly containerd: ContainerdClient;
   readonly config: CriTsConfig;
+  /** restrict_oom_score_adj after "auto" was resolved against our capabilities. */
+  readonly restrictOomScoreAdj: boolean;
+  readonly log: Logger;
   readonly store: SandboxStore;
   readonly networks: PodNetworks;
-  readonly images: ImageCatalog;
-  readonly puller: ImagePuller;
-  readonly log: Logger;
-  readonly restrictOomScoreAdj: boolean;
-  containers: PodContainerHooks;
+  /** Where the sandbox image is looked up, and pulled from when absent. */
+  readonly images: Pick<ImageCatalog, 'find'>;
+  readonly puller: Pick<ImagePuller, 'pull'>;
+  readonly containers: PodContainers;
 }

@@ -1,7 +1,7 @@
 import { LOCALHOST_PREFIX, parseLegacyProfile, type SecurityProfileRef } from './legacy-profile.js';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import { InvalidArgumentError, errorMessage } from '../../errors.js';
+import { InvalidArgumentError, errorMessage } from '../errors.js';
 import { defaultSeccompProfile, seccompArchitectures, type DefaultProfileOptions } from './default-seccomp-profile.js';
 import type { OciSeccomp, OciSpec } from './oci-types.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync, type BigIntStats } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { InvalidArgumentError, errorMessage } from '../../errors.js';
+import { InvalidArgumentError, errorMessage } from '../errors.js';
 import type { OciLinuxDevice, OciSpec } from './oci-types.js';
 
 /** A device node of the node, as the spec's linux.devices wants it. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_CAPABILITIES } from '../../../../src/container/spec/default-spec.js';
-import { ALWAYS_ALLOWED, defaultSeccompProfile, seccompArchitectures } from '../../../../src/container/spec/default-seccomp-profile.js';
-import type { OciSeccomp } from '../../../../src/container/spec/oci-types.js';
+import { DEFAULT_CAPABILITIES } from '../../../src/oci/default-spec.js';
+import { ALWAYS_ALLOWED, defaultSeccompProfile, seccompArchitectures } from '../../../src/oci/default-seccomp-profile.js';
+import type { OciSeccomp } from '../../../src/oci/oci-types.js';
 
 const EPERM = 1;
 const ENOSYS = 38;

@@ -1,0 +1,54 @@
+import type { CriTsConfig } from '../config/config.js';
+import type { ContainerdClient } from '../containerd/client.js';
+import type { ImageCatalog } from '../image/image-catalog.js';
+import type { Logger } from '../log.js';
+import type { PodLookup } from '../sandbox/sandbox.js';
+import type { ContainerEvents } from './container-events.js';
+import type { ContainerStore } from './container-store.js';
+import type { ImageAccountsCache } from './image-accounts.js';
+import { ContainerIo } from './io/container-io.js';
+
+/** Everything the container lifecycle uses; built once by the daemon. */
+export interface ContainerContext {
+  readonly containerd: ContainerdClient;
+  readonly config: CriTsConfig;
+  /** restrict_oom_score_adj after "auto" was resolved against our capabilities. */
+  readonly restrictOomScoreAdj: boolean;
+  readonly log: Logger;
+  readonly store: ContainerStore;
+  readonly events: ContainerEvents;
+  readonly imageAccounts: ImageAccountsCache;
+  /** Where a container's image is looked up. */
+  readonly images: Pick<ImageCatalog, 'find'>;
+  /** The pods containers belong to (the pod side's read API). */
+  readonly pods: PodLookup;
+}
+
+/** The container's persistent directory (its image volumes); removed with the container. */
+export function containerRootDir(ctx: ContainerContext, id: string): string {
+  return `${ctx.config.root}/containers/${id}`;
+}
+
+export function containerIoDir(ctx: ContainerContext, id: string): string {
+  return `${ctx.config.state}/containers/${id}`;
+}
+
+/** The container's IO opened and started (FIFO readers, log file), ready to hand to a task. */
+export async function openContainerIo(
+  ctx: ContainerContext,
+  id: string,
+  config: { stdin: boolean; tty: boolean },
+  logPath: string,
+  log: Logger,
+): Promise<ContainerIo> {
+  const io = await ContainerIo.create({
+    dir: containerIoDir(ctx, id),
+    stdin: config.stdin,
+    tty: config.tty,
+    logPath,
+    maxLineBytes: ctx.config.maxContainerLogLineSize,
+    log,
+  });
+  await io.start();
+  return io;
+}
