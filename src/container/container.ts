@@ -21,8 +21,12 @@ export interface ResolvedUser {
   additionalGids: number[];
 }
 
-/** The CreateContainer config as the record keeps it: env values as text, so its JSON holds no serialized Buffers. */
-export type StoredContainerConfig = Omit<ContainerConfig__Output, 'envs'> & { envs: TextEnvVar[] };
+/**
+ * The CreateContainer config as the record keeps it: env values as text, so
+ * its JSON holds no serialized Buffers, and the stop signal's enum name, which
+ * records from before cri-api v0.37 spell without the SIGNAL_ prefix.
+ */
+export type StoredContainerConfig = Omit<ContainerConfig__Output, 'envs' | 'stopSignal'> & { envs: TextEnvVar[]; stopSignal: string };
 
 /** What cri-ts keeps about a container in containerd (a container extension), so it survives restarts. */
 export interface ContainerMetadata {

@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
+import { Signal, type Signal__Output } from '../generated/cri/runtime/v1/Signal.js';
 
 /** A signal by name ("SIGTERM", "TERM") or number ("15") as a number. */
 export function signalNumber(name: string, field: string): number {
@@ -38,4 +39,11 @@ export function criSignalNumber(value: string, field: string): number | undefine
     if (number !== undefined) return number;
   }
   throw new InvalidArgumentError(`${field}: unknown signal "${text}"`);
+}
+
+/** A stored Signal enum name as the schema spells it now, for replies; the runtime default for what it does not know. */
+export function criSignalName(value: string): Signal__Output {
+  const text = String(value);
+  const name = text.startsWith(CRI_PREFIX) ? text : `${CRI_PREFIX}${text}`;
+  return Object.hasOwn(Signal, name) ? (name as Signal__Output) : Signal.SIGNAL_RUNTIME_DEFAULT;
 }

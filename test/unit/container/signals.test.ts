@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { criSignalNumber } from '../../../src/container/signals.js';
+import { criSignalName, criSignalNumber } from '../../../src/container/signals.js';
 import { CriError } from '../../../src/errors.js';
 import { Signal } from '../../../src/generated/cri/runtime/v1/Signal.js';
 
@@ -56,5 +56,20 @@ describe('CRI stop signals by enum name', () => {
     for (const value of ['SIGNAL_SIGBOGUS', 'TERM', '15', 'SIGRTMINPLUS31', 'SIGRTMAXMINUS31', 'SIGNAL_SIGNAL_SIGTERM', 99 as unknown as string]) {
       assert.throws(() => criSignalNumber(value, field), invalidArgument, String(value));
     }
+  });
+});
+
+describe('CRI stop signal names in replies', () => {
+  it('spells a stored name as the schema does now, whichever spelling the record holds', () => {
+    assert.equal(criSignalName('SIGNAL_SIGQUIT'), 'SIGNAL_SIGQUIT');
+    assert.equal(criSignalName('SIGQUIT'), 'SIGNAL_SIGQUIT');
+    assert.equal(criSignalName('SIGRTMAXMINUS1'), 'SIGNAL_SIGRTMAXMINUS1');
+    assert.equal(criSignalName('RUNTIME_DEFAULT'), 'SIGNAL_RUNTIME_DEFAULT');
+  });
+
+  it('answers the runtime default for a name the schema does not list', () => {
+    assert.equal(criSignalName(''), 'SIGNAL_RUNTIME_DEFAULT');
+    assert.equal(criSignalName('SIGBOGUS'), 'SIGNAL_RUNTIME_DEFAULT');
+    assert.equal(criSignalName('toString'), 'SIGNAL_RUNTIME_DEFAULT');
   });
 });
