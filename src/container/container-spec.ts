@@ -5,6 +5,7 @@ import type { ImageConfig } from '../image/image-config.js';
 
 import type { SandboxMetadata, SandboxPaths } from '../sandbox/sandbox.js';
 import type { ResolvedUser } from './container.js';
+import { envStrings } from './container-env.js';
 import type { ImageVolume } from './image-volumes.js';
 import { apparmorProfileFor } from '../oci/apparmor.js';
 import { withCapabilities } from '../oci/capabilities.js';
@@ -85,7 +86,7 @@ export async function buildContainerSpec(input: ContainerSpecInput): Promise<Oci
   // As Docker and containerd do: the pod's hostname (the node's when the pod names none), which image and config may override.
   withEnv(spec, [`HOSTNAME=${sandbox.config.hostname || hostname()}`]);
   withEnv(spec, input.image.env.some((e) => e.startsWith('PATH=')) ? input.image.env : [DEFAULT_PATH, ...input.image.env]);
-  withEnv(spec, config.envs.map((kv) => `${kv.key}=${kv.value}`));
+  withEnv(spec, envStrings(config.envs));
   withCwd(spec, config.workingDir || input.image.workingDir);
   spec.process!.terminal = config.tty;
   withUserIds(spec, input.user.uid, input.user.gid, input.user.additionalGids);

@@ -1,4 +1,5 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
+import type { TextEnvVar } from './container-env.js';
 import type { ContainerIo } from './io/container-io.js';
 import type { SnapshotMount } from './rootfs-files.js';
 import type { OciSpec } from '../oci/oci-types.js';
@@ -20,12 +21,19 @@ export interface ResolvedUser {
   additionalGids: number[];
 }
 
+/**
+ * The CreateContainer config as the record keeps it: env values as text, so
+ * its JSON holds no serialized Buffers, and the stop signal's enum name, which
+ * records from before cri-api v0.37 spell without the SIGNAL_ prefix.
+ */
+export type StoredContainerConfig = Omit<ContainerConfig__Output, 'envs' | 'stopSignal'> & { envs: TextEnvVar[]; stopSignal: string };
+
 /** What cri-ts keeps about a container in containerd (a container extension), so it survives restarts. */
 export interface ContainerMetadata {
   version: 1;
   id: string;
   sandboxId: string;
-  config: ContainerConfig__Output;
+  config: StoredContainerConfig;
   /** The image's ID (config digest) and the name it was found by. */
   imageId: string;
   imageName: string;
@@ -93,6 +101,6 @@ export class Container {
 }
 
 /** Two containers in one pod may not share a name and attempt. */
-export function containerNameKey(sandboxId: string, config: ContainerConfig__Output): string {
+export function containerNameKey(sandboxId: string, config: Pick<ContainerConfig__Output, 'metadata'>): string {
   return `${config.metadata?.name ?? ''}_${sandboxId}_${config.metadata?.attempt ?? 0}`;
 }

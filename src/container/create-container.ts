@@ -11,6 +11,7 @@ import { CriTsLabel } from '../records/labels.js';
 import { UndoStack } from '../undo-stack.js';
 import { Container, type ContainerMetadata, containerNameKey } from './container.js';
 import { type ContainerContext, containerIoDir, containerRootDir, openContainerIo } from './container-context.js';
+import { textEnvs } from './container-env.js';
 import { buildContainerSpec } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
 import { resolveUser } from './image-user.js';
@@ -26,6 +27,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
   if (!config.metadata?.name) throw new InvalidArgumentError('config.metadata.name is empty; every container needs a name');
   const imageText = config.image?.image ?? '';
   if (imageText === '') throw new InvalidArgumentError('config.image.image is empty; name the image to run');
+  const envs = textEnvs(config.envs);
   const requestedSecurity = config.linux?.securityContext;
   if (requestedSecurity?.runAsGroup && !requestedSecurity.runAsUser && !requestedSecurity.runAsUsername) {
     throw new InvalidArgumentError('linux.security_context.run_as_group needs run_as_user or run_as_username as well');
@@ -94,7 +96,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
       version: 1,
       id,
       sandboxId: sandbox.id,
-      config,
+      config: { ...config, envs },
       imageId: image.id,
       imageName: image.repoTags[0] ?? imageText,
       imageRef: image.repoDigests[0] ?? image.id,

@@ -3,15 +3,15 @@ import { CriError } from '../errors.js';
 import type { Container } from './container.js';
 import { recordContainerExit } from './container-exit.js';
 import type { ContainerContext } from './container-context.js';
-import { signalNumber } from './signals.js';
+import { criSignalNumber, signalNumber } from './signals.js';
 
 const SIGKILL = 9;
 /** After SIGKILL a process is gone within moments unless it is stuck in the kernel. */
 const KILL_WAIT_MS = 10_000;
 
 function stopSignalOf(container: Container): number {
-  const fromConfig = container.metadata.config.stopSignal;
-  if (fromConfig && fromConfig !== 'RUNTIME_DEFAULT') return signalNumber(fromConfig, 'config.stop_signal');
+  const fromConfig = criSignalNumber(container.metadata.config.stopSignal, 'config.stop_signal');
+  if (fromConfig !== undefined) return fromConfig;
   if (container.metadata.stopSignal) return signalNumber(container.metadata.stopSignal, `the image's StopSignal`);
   return signalNumber('SIGTERM', 'default stop signal');
 }

@@ -1,4 +1,5 @@
 import type { Container } from '../../container/container.js';
+import { criSignalName } from '../../container/signals.js';
 import type { Container as CriContainer } from '../../generated/cri/runtime/v1/Container.js';
 import type { ContainerStatus } from '../../generated/cri/runtime/v1/ContainerStatus.js';
 
@@ -51,6 +52,6 @@ export function toContainerStatus(container: Container): ContainerStatus {
     logPath: metadata.logPath,
     ...(resources ? { resources: { linux: resources } } : {}),
     user: { linux: { uid: metadata.user.uid, gid: metadata.user.gid, supplementalGroups: metadata.user.additionalGids } },
-    stopSignal: metadata.config.stopSignal,
+    stopSignal: criSignalName(metadata.config.stopSignal),
   };
 }

@@ -95,7 +95,7 @@ describe('the whole container spec', () => {
   it('sets HOSTNAME to the pod hostname, else the node hostname, and lets the config override it', async () => {
     assert.ok((await buildContainerSpec(input({}))).process?.env?.includes('HOSTNAME=pod-host'));
     assert.ok((await buildContainerSpec(input({}, ''))).process?.env?.includes(`HOSTNAME=${hostname()}`));
-    const env = (await buildContainerSpec(input({ envs: [{ key: 'HOSTNAME', value: 'mine' }] } as never))).process?.env ?? [];
+    const env = (await buildContainerSpec(input({ envs: [{ key: 'HOSTNAME', value: Buffer.from('mine') }] }))).process?.env ?? [];
     assert.deepEqual(env.filter((e) => e.startsWith('HOSTNAME=')), ['HOSTNAME=mine']);
   });
 

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Container, type ContainerMetadata } from '../../../src/container/container.js';
-import { ContainerStore, decodeContainerMetadata } from '../../../src/container/container-store.js';
+import { textEnvs } from '../../../src/container/container-env.js';
+import type { ContainerContext } from '../../../src/container/container-context.js';
+import { CONTAINER_EXTENSION, ContainerStore, decodeContainerMetadata, encodeContainerMetadata } from '../../../src/container/container-store.js';
+import { recoverContainers } from '../../../src/container/recover-containers.js';
 import type { ContainerdClient } from '../../../src/containerd/client.js';
 import { createLogger } from '../../../src/log.js';
 
@@ -82,5 +85,73 @@ describe('ContainerStore background writes', () => {
     assert.deepEqual(written.map((w) => w.id).sort(), ['a', 'b']);
     await settle();
     assert.equal(written.length, 2, 'the timers flush replaced write nothing more');
+  });
+});
+
+/** A record as cri-ts wrote it before cri-api v0.37, when KeyValue.value was a string. */
+const OLDER_RECORD = {
+  version: 1,
+  id: 'old',
+  sandboxId: 'pod',
+  config: {
+    metadata: { name: 'app', attempt: 0 },
+    image: { image: 'busybox', annotations: {}, userSpecifiedImage: '', runtimeHandler: '' },
+    command: ['sleep', '1000'],
+    args: [],
+    workingDir: '',
+    envs: [{ key: 'GREETING', value: 'grüße' }],
+    mounts: [],
+    devices: [],
+    labels: {},
+    annotations: {},
+    logPath: '',
+    stdin: false,
+    stdinOnce: false,
+    tty: false,
+    linux: null,
+    windows: null,
+    CDIDevices: [],
+    stopSignal: 'SIGTERM',
+  },
+  imageId: 'sha256:1',
+  imageName: 'busybox:latest',
+  imageRef: 'sha256:1',
+  logPath: '',
+  snapshotter: 'overlayfs',
+  cgroupsPath: '/k8s/old',
+  user: { uid: 0, gid: 0, additionalGids: [0] },
+  stopSignal: '',
+  state: 'exited',
+  createdAtNs: '1',
+  startedAtNs: '2',
+  finishedAtNs: '3',
+  exitCode: 0,
+  reason: 'Completed',
+  message: '',
+};
+
+describe('the container record in containerd', () => {
+  it('holds env values as text, not serialized Buffers', () => {
+    const config = { ...OLDER_RECORD.config, envs: textEnvs([{ key: 'GREETING', value: Buffer.from('grüße') }]) };
+    const any = encodeContainerMetadata({ ...OLDER_RECORD, config } as unknown as ContainerMetadata);
+    const json = any.value.toString('utf8');
+    assert.doesNotMatch(json, /"type":"Buffer"/);
+    assert.deepEqual(decodeContainerMetadata(any)?.config.envs, [{ key: 'GREETING', value: 'grüße' }]);
+  });
+
+  it('still decodes a record written before cri-api v0.37', () => {
+    const any = { type_url: 'cri-ts.io/container-metadata/v1', value: Buffer.from(JSON.stringify(OLDER_RECORD)) };
+    const metadata = decodeContainerMetadata(any);
+    assert.equal(metadata?.id, 'old');
+    assert.deepEqual(metadata?.config.envs, [{ key: 'GREETING', value: 'grüße' }]);
+  });
+
+  it('recovers an exited container from a record written before cri-api v0.37', async () => {
+    const record = { id: 'old', extensions: { [CONTAINER_EXTENSION]: { type_url: 'cri-ts.io/container-metadata/v1', value: Buffer.from(JSON.stringify(OLDER_RECORD)) } } };
+    const containerd = { containers: { List: async () => ({ containers: [record] }) } } as unknown as ContainerdClient;
+    const store = new ContainerStore(containerd, createLogger('silent'));
+    const ctx = { containerd, store, log: createLogger('silent') } as unknown as ContainerContext;
+    assert.deepEqual(await recoverContainers(ctx), { running: 0, exited: 1, created: 0, cleanedUp: 0 });
+    assert.deepEqual(store.get('old').metadata.config.envs, [{ key: 'GREETING', value: 'grüße' }]);
   });
 });

@@ -15,6 +15,7 @@ export interface Mount {
   'recursiveReadOnly'?: (boolean);
   'image'?: (_runtime_v1_ImageSpec | null);
   'imageSubPath'?: (string);
+  'mountOptions'?: (string)[];
 }
 
 export interface Mount__Output {
@@ -28,4 +29,5 @@ export interface Mount__Output {
   'recursiveReadOnly': (boolean);
   'image': (_runtime_v1_ImageSpec__Output | null);
   'imageSubPath': (string);
+  'mountOptions': (string)[];
 }

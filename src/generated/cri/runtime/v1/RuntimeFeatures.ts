@@ -4,9 +4,11 @@
 export interface RuntimeFeatures {
   'supplementalGroupsPolicy'?: (boolean);
   'userNamespacesHostNetwork'?: (boolean);
+  'mountOptions'?: (boolean);
 }
 
 export interface RuntimeFeatures__Output {
   'supplementalGroupsPolicy': (boolean);
   'userNamespacesHostNetwork': (boolean);
+  'mountOptions': (boolean);
 }

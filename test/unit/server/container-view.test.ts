@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Container, type ContainerMetadata } from '../../../src/container/container.js';
+import type { ProtoGrpcType } from '../../../src/generated/cri/api.js';
+import { apiDir } from '../../../src/package-paths.js';
+import { loadProtoPackage } from '../../../src/proto/load.js';
+import { toContainerStatus } from '../../../src/server/runtime/container-view.js';
+
+const { ContainerStatus } = (loadProtoPackage(['cri/v1/api.proto'], [apiDir]) as unknown as ProtoGrpcType).runtime.v1.RuntimeService.service;
+
+function containerWithStopSignal(stopSignal: string): Container {
+  return new Container({
+    id: 'c1',
+    sandboxId: 'pod',
+    config: { metadata: { name: 'app', attempt: 0 }, envs: [], labels: {}, annotations: {}, mounts: [], linux: null, stopSignal },
+    user: { uid: 0, gid: 0, additionalGids: [] },
+    state: 'running',
+    createdAtNs: '1',
+    startedAtNs: '2',
+    finishedAtNs: '0',
+  } as unknown as ContainerMetadata);
+}
+
+/** The stop signal as kubelet reads the reply off the wire. */
+function sentStopSignal(container: Container): unknown {
+  const bytes = ContainerStatus.responseSerialize({ status: toContainerStatus(container), info: {} });
+  return ContainerStatus.responseDeserialize(bytes).status?.stopSignal;
+}
+
+describe('ContainerStatus stop_signal', () => {
+  it('is sent as the schema names it, from a record written with the SIGNAL_ prefix', () => {
+    assert.equal(sentStopSignal(containerWithStopSignal('SIGNAL_SIGUSR1')), 'SIGNAL_SIGUSR1');
+  });
+
+  it('is sent as the schema names it now, from a record written before cri-api v0.37', () => {
+    assert.equal(sentStopSignal(containerWithStopSignal('SIGUSR1')), 'SIGNAL_SIGUSR1');
+    assert.equal(sentStopSignal(containerWithStopSignal('RUNTIME_DEFAULT')), 'SIGNAL_RUNTIME_DEFAULT');
+  });
+});
