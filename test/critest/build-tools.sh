@@ -9,7 +9,9 @@
 #   is downloaded, so the cache is put in front of the proxy (file://) for go install.
 # - critest is a test binary: the scratch module needs the test dependencies
 #   (`go get -t .../cmd/critest@V`), a plain `go get sigs.k8s.io/cri-tools@V`
-#   leaves go.sum without ginkgo.
+#   leaves go.sum without ginkgo. Checked with v1.36.0 and v1.37.0 (cold here:
+#   2m12s for both binaries of v1.37.0).
+# critest is a `go test` binary: `critest --version` ends with a "PASS" line.
 set -euo pipefail
 
 VERSION=${CRITEST_VERSION:-v1.36.0}
