@@ -1,11 +1,12 @@
 import type { Readable } from 'node:stream';
 import type { RegistryConfig } from '../../config/config.js';
 import type { BlobSource } from '../../containerd/content-writer.js';
-import { CriError, isCriError } from '../../errors.js';
+import { CriError } from '../../errors.js';
 import { type ImageReference, formatImageReference } from '../reference.js';
 import { resolveRegistryEndpoints } from '../registry/hosts-config.js';
 import { HttpStallError } from '../registry/http.js';
 import { RegistryClient, type RegistryCredentials } from '../registry/registry-client.js';
+import { type EndpointFailure, resolveFailure } from './resolve-failure.js';
 
 export interface RootDescriptor {
   digest: string;
@@ -26,9 +27,8 @@ function describe(err: unknown): string {
 /**
  * Resolves `ref` against its registry's endpoints in order (mirrors from
  * hosts.toml or the mirrors table, then the registry itself), as containerd
- * does: an endpoint that fails is passed over for the next. When all fail, the
- * error that says most wins: wrong credentials, then unknown image, then the
- * connection failures.
+ * does: an endpoint that fails is passed over for the next. When all fail,
+ * resolveFailure picks the error that says most.
  */
 export async function resolveSource(
   config: RegistryConfig,
@@ -39,7 +39,7 @@ export async function resolveSource(
 ): Promise<RegistrySource> {
   const endpoints = await resolveRegistryEndpoints(config, ref.domain);
   const wanted = ref.digest ?? ref.tag ?? 'latest';
-  const failures: Array<{ host: string; err: unknown }> = [];
+  const failures: EndpointFailure[] = [];
   for (const endpoint of endpoints) {
     const usable = ref.digest ? endpoint.capabilities.has('pull') : endpoint.capabilities.has('resolve');
     if (!usable) continue;
@@ -57,13 +57,7 @@ export async function resolveSource(
   }
   const name = formatImageReference(ref);
   if (failures.length === 0) throw new CriError('FailedPrecondition', `no registry endpoint for ${ref.domain} may resolve ${name}; check the hosts.toml capabilities`);
-  const detail = failures.map((f) => (describe(f.err).startsWith(f.host) ? describe(f.err) : `${f.host}: ${describe(f.err)}`)).join('; ');
-  const kinds = failures.map((f) => (f.err instanceof CriError ? f.err.kind : 'Unavailable'));
-  if (kinds.includes('Unauthenticated')) throw new CriError('Unauthenticated', `pulling ${name}: the registry refused the credentials (${detail})`);
-  if (kinds.every((k) => k === 'NotFound')) throw new CriError('NotFound', `pulling ${name}: no such repository or tag (${detail})`);
-  const invalid = failures.find((f) => isCriError(f.err, 'InvalidArgument'));
-  if (invalid) throw invalid.err;
-  throw new CriError('Unavailable', `pulling ${name}: no registry endpoint answered (${detail})`);
+  throw resolveFailure(name, failures);
 }
 
 /** The blob's bytes from the registry, resuming with a Range request where one helps. */

@@ -62,6 +62,9 @@ describe('PullImage, ListImages, ImageStatus, RemoveImage against real registrie
         `config_path = ${JSON.stringify(hostsDir)}`,
         '[registry.mirrors."mirror-only.test"]',
         `endpoint = [${JSON.stringify(mirror.url)}]`,
+        // A registry on a closed loopback port: only its mirror answers.
+        '[registry.mirrors."127.0.0.1:9"]',
+        `endpoint = [${JSON.stringify(mirror.url)}]`,
       ].join('\n'),
     });
   });
@@ -164,6 +167,9 @@ describe('PullImage, ListImages, ImageStatus, RemoveImage against real registrie
     assert.match(noRepo.stderr, /code = NotFound.*no\/such-repo/);
     const noTag = await crictl(stack.criTs.socket, ['pull', `${plain.host}/app/two-layers:no-such-tag`]);
     assert.match(noTag.stderr, /code = NotFound.*no-such-tag/);
+    // containerd ranks a registry's 404 above an endpoint it could not reach: a missing tag stays NotFound.
+    const mirrorLacksIt = await crictl(stack.criTs.socket, ['pull', '127.0.0.1:9/no/such-repo:v1']);
+    assert.match(mirrorLacksIt.stderr, /code = NotFound.*127\.0\.0\.1:9\/no\/such-repo:v1/);
     await assertNothingLeftOver(stack);
   });
 
