@@ -16,6 +16,19 @@ const PROPAGATION: Record<string, string> = {
   PROPAGATION_BIDIRECTIONAL: 'rshared',
 };
 
+/** The bind mount options kubelet may pass (VolumeBindMountOptions); Status reports them supported. */
+const BIND_MOUNT_OPTIONS = new Set(['noexec', 'nodev', 'nosuid']);
+
+/** mount_options checked against what a bind mount may take, without repeats. */
+function bindMountOptions(options: readonly string[], field: string): string[] {
+  for (const [i, option] of options.entries()) {
+    if (!BIND_MOUNT_OPTIONS.has(option)) {
+      throw new InvalidArgumentError(`${field}.mount_options[${i}] "${option}" is not a bind mount option cri-ts applies; use noexec, nodev or nosuid`);
+    }
+  }
+  return [...new Set(options)];
+}
+
 /**
  * A CRI mount as an OCI bind mount. A missing host path is created as a
  * directory, as kubelet expects (its hostPath volumes rely on that).
@@ -35,6 +48,7 @@ export async function toOciMount(mount: Mount__Output, index: number): Promise<O
   }
   const options = ['rbind', PROPAGATION[mount.propagation] ?? 'rprivate', mount.readonly ? 'ro' : 'rw'];
   if (mount.recursiveReadOnly) options.push('rro');
+  options.push(...bindMountOptions(mount.mountOptions ?? [], field));
   return { destination: mount.containerPath, type: 'bind', source: mount.hostPath, options };
 }
 

@@ -56,7 +56,7 @@ export async function status(ctx: ServerContext, request: StatusRequest__Output)
   const response: StatusResponse = {
     status: { conditions: [runtime, network.condition] },
     runtimeHandlers: handlerFeatures,
-    features: { supplementalGroupsPolicy: true },
+    features: { supplementalGroupsPolicy: true, mountOptions: true },
     info: {},
   };
   if (request.verbose) {

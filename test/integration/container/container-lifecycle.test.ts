@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUSYBOX_IMAGE } from '../../harness/offline-images.js';
 import { after, before, describe, it } from 'node:test';
@@ -207,6 +207,26 @@ describe('containers through crictl on real containerd and runc', () => {
     const cgroup = (await readFile(`/proc/${s.info.pid}/cgroup`, 'utf8')).split('\n').find((l) => /:memory:/.test(l))!.split(':')[2]!;
     assert.equal((await readFile(`/sys/fs/cgroup/memory${cgroup}/memory.limit_in_bytes`, 'utf8')).trim(), '100663296');
     assert.equal((await crictl(stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+  });
+
+  it('applies the bind mount options of mount_options (noexec, nosuid) to a host path mount, and Status says it can', async () => {
+    const dir = join(stack.dir, 'mount-options');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'hello.sh'), '#!/bin/sh\necho ran\n', { mode: 0o755 });
+    const mounts = [{ container_path: '/data', host_path: dir, mount_options: ['noexec', 'nosuid'] }];
+    const c = await run(['sh', '-c', 'grep " /data " /proc/mounts; /data/hello.sh; echo "exit=$?"'], { mounts });
+    await waitExited(c.id);
+    const text = await readFile(c.logPath, 'utf8');
+    const mountLine = text.split('\n').find((l) => l.includes(' /data '));
+    assert.ok(mountLine && /[ ,]noexec[ ,]/.test(mountLine) && /[ ,]nosuid[ ,]/.test(mountLine), `mounted noexec,nosuid: ${mountLine}`);
+    assert.match(text, /exit=126/, 'a script on a noexec mount cannot run');
+    assert.doesNotMatch(text, / ran$/m);
+    const cri = criClient(stack.criTs.socket);
+    try {
+      assert.equal((await cri.runtime.Status({ verbose: false })).features?.mountOptions, true);
+    } finally {
+      cri.close();
+    }
   });
 
   it('reports CPU and memory stats of a running container', async () => {
