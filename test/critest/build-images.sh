@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds offline stand-ins for every image critest v1.36.0's validation suite
+# Builds offline stand-ins for every image critest's validation suite (v1.36.0, v1.37.0)
 # pulls, and serves them from a local distribution registry on 127.0.0.1:5000
 # (Debian's docker-registry, started here if nothing answers there, and left
 # running: test/critest/stop-registry.sh stops it). A CRI runtime whose

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds crictl and critest of ${CRITEST_VERSION:-v1.36.0} from the
+# Builds crictl and critest of ${CRITEST_VERSION:-v1.37.0} from the
 # sigs.k8s.io/cri-tools Go module into ${CRI_TS_CACHE:-/var/cache/cri-ts}/tools/VERSION/
 # (skipped when both binaries are there) and prints that directory.
 #
@@ -14,7 +14,7 @@
 # critest is a `go test` binary: `critest --version` ends with a "PASS" line.
 set -euo pipefail
 
-VERSION=${CRITEST_VERSION:-v1.36.0}
+VERSION=${CRITEST_VERSION:-v1.37.0}
 DIR=${CRI_TS_CACHE:-/var/cache/cri-ts}/tools/$VERSION
 MOD=sigs.k8s.io/cri-tools
 LDFLAGS="-X $MOD/pkg/version.Version=$VERSION"

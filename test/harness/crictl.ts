@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-export const CRI_TOOLS_VERSION = process.env.CRITEST_VERSION ?? 'v1.36.0';
+export const CRI_TOOLS_VERSION = process.env.CRITEST_VERSION ?? 'v1.37.0';
 const cacheDir = process.env.CRI_TS_CACHE ?? '/var/cache/cri-ts';
 
 /** crictl built from its Go module by test/critest/build-tools.sh. */
