@@ -65,6 +65,15 @@ export class UnimplementedError extends CriError {
   }
 }
 
+/**
+ * Client input as an error message or log line quotes it: at most `max`
+ * characters, with the full length said. A status message carries what it
+ * quotes back to the client, and a huge one must not reach the wire.
+ */
+export function clipInput(text: string, max = 128): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { CriError, type CriErrorKind } from '../errors.js';
+import { clipInput, CriError, type CriErrorKind, errorMessage } from '../errors.js';
 
 const STATUS_BY_KIND: Record<CriErrorKind, grpc.status> = {
   InvalidArgument: grpc.status.INVALID_ARGUMENT,
@@ -14,9 +14,16 @@ const STATUS_BY_KIND: Record<CriErrorKind, grpc.status> = {
   Internal: grpc.status.INTERNAL,
 };
 
+/**
+ * The status message travels in an HTTP/2 trailer, and grpc-js never sends a
+ * header block over 64 KiB (http2's maxSendHeaderBlockLength): the call, and
+ * the calls after it on the connection, went unanswered. Percent-encoding can
+ * triple the bytes, so the text stays well below that.
+ */
+export const MAX_STATUS_MESSAGE_CHARS = 8192;
+
 /** The one place where domain errors become gRPC statuses. */
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> & { code: grpc.status; details: string } {
-  if (err instanceof CriError) return { code: STATUS_BY_KIND[err.kind], details: err.message };
-  const message = err instanceof Error ? err.message : String(err);
-  return { code: grpc.status.INTERNAL, details: message };
+  const code = err instanceof CriError ? STATUS_BY_KIND[err.kind] : grpc.status.INTERNAL;
+  return { code, details: clipInput(errorMessage(err), MAX_STATUS_MESSAGE_CHARS) };
 }

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import { clipInput, InvalidArgumentError, NotFoundError } from '../errors.js';
 
 /** Resolves full IDs from unique prefixes, as kubelet and crictl may pass either. */
 export function resolveIdPrefix(ids: Iterable<string>, prefix: string, what: string): string {
@@ -9,6 +9,6 @@ export function resolveIdPrefix(ids: Iterable<string>, prefix: string, what: str
     if (id.startsWith(prefix)) matches.push(id);
   }
   if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) throw new NotFoundError(`${what} "${prefix}" not found`);
-  throw new InvalidArgumentError(`${what} ID prefix "${prefix}" is ambiguous: it matches ${matches.length}; give more characters`);
+  if (matches.length === 0) throw new NotFoundError(`${what} "${clipInput(prefix)}" not found`);
+  throw new InvalidArgumentError(`${what} ID prefix "${clipInput(prefix)}" is ambiguous: it matches ${matches.length}; give more characters`);
 }

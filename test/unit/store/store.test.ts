@@ -52,3 +52,12 @@ describe('ObjectIndex', () => {
     assert.equal(index.find('id1'), undefined);
   });
 });
+
+describe('resolveIdPrefix with a huge ID', () => {
+  it('quotes at most 128 characters of it in NotFound, with its length', () => {
+    assert.throws(
+      () => resolveIdPrefix(['abc123'], 'x'.repeat(1 << 20), 'pod sandbox'),
+      (err: unknown) => err instanceof Error && err.message === `pod sandbox "${'x'.repeat(128)}… (1048576 characters)" not found`,
+    );
+  });
+});
