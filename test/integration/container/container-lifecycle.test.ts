@@ -229,6 +229,30 @@ describe('containers through crictl on real containerd and runc', () => {
     }
   });
 
+  it('passes a UTF-8 env value to the process unchanged, and refuses one that is not UTF-8 naming the variable', async () => {
+    const cri = criClient(stack.criTs.socket);
+    try {
+      const config = (name: string, value: Buffer) => ({
+        metadata: { name },
+        image: { image: BUSYBOX_IMAGE },
+        command: ['sh', '-c', 'printf "%s\\n" "$GREETING"'],
+        envs: [{ key: 'GREETING', value }],
+        logPath: `${name}.log`,
+      });
+      const { containerId } = await cri.runtime.CreateContainer({ podSandboxId: podId, config: config('env-utf8', Buffer.from('héllo ✓ wörld')) });
+      await cri.runtime.StartContainer({ containerId });
+      await waitExited(containerId);
+      const line = (await readFile(join(fixture.logDir, 'env-utf8.log'), 'utf8')).split('\n').find(Boolean)!;
+      assert.equal(line.replace(CRI_LINE, ''), 'héllo ✓ wörld');
+      await assert.rejects(
+        cri.runtime.CreateContainer({ podSandboxId: podId, config: config('env-bad', Buffer.from([0x66, 0xff, 0xfe])) }),
+        (e: unknown) => grpcCode(e) === 'INVALID_ARGUMENT' && /config\.envs\[0\] \(GREETING\): value is not valid UTF-8/.test(String(e)),
+      );
+    } finally {
+      cri.close();
+    }
+  });
+
   it('reports CPU and memory stats of a running container', async () => {
     const c = await run(['sh', '-c', 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 30']);
     await new Promise((r) => setTimeout(r, 500));
