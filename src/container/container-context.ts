@@ -1,5 +1,8 @@
+import { rm } from 'node:fs/promises';
 import type { CriTsConfig } from '../config/config.js';
 import type { ContainerdClient } from '../containerd/client.js';
+import { CriError } from '../errors.js';
+import { mountPointsUnder } from '../host/mount-table.js';
 import type { ImageCatalog } from '../image/image-catalog.js';
 import type { Logger } from '../log.js';
 import type { PodLookup } from '../sandbox/sandbox.js';
@@ -24,9 +27,20 @@ export interface ContainerContext {
   readonly pods: PodLookup;
 }
 
-/** The container's persistent directory (its image volumes); removed with the container. */
+/** The container's persistent directory (its image volumes and image mounts); removed with the container. */
 export function containerRootDir(ctx: ContainerContext, id: string): string {
   return `${ctx.config.root}/containers/${id}`;
+}
+
+/**
+ * Removes the container's directory. Where an image may be mounted below
+ * it, only once nothing is: a recursive removal must never reach into an
+ * image's layers.
+ */
+export async function removeContainerRootDir(rootDir: string, mayHoldMounts: boolean): Promise<void> {
+  const mounted = mayHoldMounts ? await mountPointsUnder(rootDir) : [];
+  if (mounted.length > 0) throw new CriError('Internal', `not removing ${rootDir}: ${mounted.join(', ')} is still mounted there`);
+  await rm(rootDir, { recursive: true, force: true });
 }
 
 export function containerIoDir(ctx: ContainerContext, id: string): string {

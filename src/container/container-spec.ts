@@ -39,6 +39,8 @@ export interface ContainerSpecInput {
   restrictOomScoreAdj: boolean;
   /** The image's VOLUMEs no CRI mount covers, with their host directories. */
   imageVolumes?: ImageVolume[];
+  /** The host directory of each image mount (Mount.image), by its index in config.mounts. */
+  imageMountSources?: ReadonlyMap<number, string>;
 }
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -102,7 +104,7 @@ export async function buildContainerSpec(input: ContainerSpecInput): Promise<Oci
 
   const files = { ...input.sandboxFiles, shm: hostIpc ? '/dev/shm' : input.sandboxFiles.shm };
   withSandboxFiles(spec, files, config.mounts, security?.readonlyRootfs ?? false);
-  await withCriMounts(spec, config.mounts, input.imageVolumes);
+  await withCriMounts(spec, config.mounts, input.imageVolumes, input.imageMountSources);
 
   const capabilities = security?.capabilities;
   if (privileged) {

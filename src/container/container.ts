@@ -1,5 +1,6 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { TextEnvVar } from './container-env.js';
+import type { ImageMount } from './image-mounts.js';
 import type { ContainerIo } from './io/container-io.js';
 import type { SnapshotMount } from './rootfs-files.js';
 import type { OciSpec } from '../oci/oci-types.js';
@@ -47,6 +48,8 @@ export interface ContainerMetadata {
   user: ResolvedUser;
   /** The image's stop signal, used by StopContainer when the config gives none. */
   stopSignal: string;
+  /** The config's image mounts (Mount.image) as resolved at creation; absent in records from before image volumes. */
+  imageMounts?: ImageMount[];
   state: ContainerState;
   createdAtNs: string;
   startedAtNs: string;

@@ -1,6 +1,5 @@
 import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createRecordAndSnapshot } from '../records/container-records.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -10,18 +9,20 @@ import { resolveRuntimeHandler } from '../records/runtime-handler.js';
 import { CriTsLabel } from '../records/labels.js';
 import { UndoStack } from '../undo-stack.js';
 import { Container, type ContainerMetadata, containerNameKey } from './container.js';
-import { type ContainerContext, containerIoDir, containerRootDir, openContainerIo } from './container-context.js';
+import { type ContainerContext, containerIoDir, containerRootDir, openContainerIo, removeContainerRootDir } from './container-context.js';
 import { textEnvs } from './container-env.js';
 import { buildContainerSpec } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
 import { resolveUser } from './image-user.js';
+import { imageMountGcLabels, imageMountSources, mountImageMounts, planImageMounts, releaseImageMounts } from './image-mounts.js';
 import { imageVolumes, populateImageVolumes } from './image-volumes.js';
 import { ContainerIo } from './io/container-io.js';
 
 /**
  * CreateContainer: the user resolved against the image's /etc/passwd, the
  * OCI spec, the containerd record carrying cri-ts's metadata, a writable
- * snapshot on the image and the FIFOs of its stdio. Nothing runs yet.
+ * snapshot on the image, a read-only view of each image mount's image
+ * mounted on the host, and the FIFOs of its stdio. Nothing runs yet.
  */
 export async function createContainer(ctx: ContainerContext, podSandboxId: string, config: ContainerConfig__Output): Promise<string> {
   if (!config.metadata?.name) throw new InvalidArgumentError('config.metadata.name is empty; every container needs a name');
@@ -38,6 +39,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
   }
   const image = await ctx.images.find(imageText);
   if (!image) throw new NotFoundError(`image "${imageText}" not found; pull it first`);
+  const imageMounts = await planImageMounts(ctx.images, config.mounts);
   const handler = resolveRuntimeHandler(ctx.config.containerd, sandbox.metadata.runtimeHandler);
   const { snapshotter } = handler;
 
@@ -59,7 +61,10 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
     });
     const rootDir = containerRootDir(ctx, id);
     const volumes = ctx.config.ignoreImageDefinedVolumes ? [] : imageVolumes(image.config.volumes, config.mounts, join(rootDir, 'volumes'));
-    if (volumes.length > 0) undo.push('remove the image volumes', () => rm(rootDir, { recursive: true, force: true }));
+    if (volumes.length > 0 || imageMounts.length > 0) {
+      undo.push('remove the container directory', () => removeContainerRootDir(rootDir, imageMounts.length > 0));
+    }
+    const imageMountSet = { containerId: id, snapshotter, rootDir, mounts: config.mounts, imageMounts, snapshotLabels: { [CriTsLabel.sandboxId]: sandbox.id } };
     const parent = chainIds(image.config.diffIds).at(-1) ?? '';
     const accounts = await ctx.imageAccounts.get(snapshotter, parent);
     const security = config.linux?.securityContext ?? null;
@@ -91,6 +96,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
       containerdNamespace: ctx.config.containerd.namespace,
       restrictOomScoreAdj: ctx.restrictOomScoreAdj,
       imageVolumes: volumes,
+      imageMountSources: imageMountSources(imageMountSet),
     });
     const metadata: ContainerMetadata = {
       version: 1,
@@ -105,6 +111,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
       cgroupsPath: spec.linux?.cgroupsPath ?? '',
       user,
       stopSignal: image.config.stopSignal,
+      ...(imageMounts.length > 0 ? { imageMounts } : {}),
       state: 'created',
       createdAtNs: nowEpochNs().toString(),
       startedAtNs: '0',
@@ -117,7 +124,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
       ctx.containerd,
       {
         id,
-        labels: { [CriTsLabel.kind]: CriTsLabel.containerKind, [CriTsLabel.sandboxId]: sandbox.id, ...config.labels },
+        labels: { [CriTsLabel.kind]: CriTsLabel.containerKind, [CriTsLabel.sandboxId]: sandbox.id, ...config.labels, ...imageMountGcLabels(snapshotter, id, imageMounts) },
         image: image.repoTags[0] ?? image.id,
         runtime: { name: handler.runtimeType, ...(handler.options ? { options: handler.options } : {}) },
         spec,
@@ -128,6 +135,10 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
       },
       undo,
     );
+    if (imageMounts.length > 0) {
+      undo.push('unmount the image mounts and remove their views', () => releaseImageMounts(ctx.containerd, imageMountSet));
+      await mountImageMounts(ctx.containerd, imageMountSet);
+    }
     await populateImageVolumes(volumes, mounts, join(ctx.config.state, 'scratch'));
     const io = await preparedIo;
     const container = new Container(metadata);

@@ -5,6 +5,7 @@ import { CriError, errorMessage } from '../errors.js';
 import type { Mount__Output } from '../generated/cri/runtime/v1/Mount.js';
 import type { VolumeDirectory } from '../oci/mounts.js';
 import { layerDirs, type SnapshotMount } from './rootfs-files.js';
+import { mountSnapshotReadOnly } from './snapshot-mount.js';
 
 /** An image VOLUME given a host directory of the container's own. */
 export type ImageVolume = VolumeDirectory;
@@ -45,12 +46,10 @@ export async function probeImagePath(layers: readonly string[], path: string): P
 
 /** Mounts the snapshot read-only at a temporary directory under `scratchDir` for `work`, then unmounts it. */
 async function withReadOnlyRootfs<T>(mounts: readonly SnapshotMount[], scratchDir: string, work: (root: string) => Promise<T>): Promise<T> {
-  const mount = mounts[0];
-  if (mounts.length !== 1 || !mount) throw new CriError('Internal', `cannot mount a snapshot of ${mounts.length} mounts to copy image volumes`);
   await mkdir(scratchDir, { recursive: true, mode: 0o700 });
   const root = await mkdtemp(join(scratchDir, 'volume-source-'));
   try {
-    await runCommandOrThrow('mount', ['-t', mount.type, '-o', [...mount.options.filter((o) => o !== 'rw'), 'ro'].join(','), mount.source, root]);
+    await mountSnapshotReadOnly(mounts, root);
     try {
       return await work(root);
     } finally {

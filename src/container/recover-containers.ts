@@ -51,7 +51,7 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
         );
         if (!mounts) {
           log.warn('container was half-created when cri-ts stopped; removing its record');
-          await deleteContainerTraces(ctx, container.id, metadata.snapshotter);
+          await deleteContainerTraces(ctx, metadata);
           counts.cleanedUp++;
           continue;
         }

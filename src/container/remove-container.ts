@@ -1,14 +1,14 @@
-import { rm } from 'node:fs/promises';
 import { deleteContainerAndSnapshot } from '../records/container-records.js';
 import { deleteTask } from '../containerd/tasks.js';
-import type { Container } from './container.js';
-import { type ContainerContext, containerIoDir, containerRootDir } from './container-context.js';
+import type { Container, ContainerMetadata } from './container.js';
+import { type ContainerContext, containerIoDir, containerRootDir, removeContainerRootDir } from './container-context.js';
+import { releaseImageMounts } from './image-mounts.js';
 import { ContainerIo } from './io/container-io.js';
 import { stopContainer } from './stop-container.js';
 
 /**
  * RemoveContainer on a locked container: a running one is killed first,
- * then its task, record, snapshot, FIFOs and image volumes go. The log file stays: kubelet
+ * then its task, image mounts, record, snapshot, FIFOs and image volumes go. The log file stays: kubelet
  * owns logs.
  */
 export async function removeContainer(ctx: ContainerContext, container: Container): Promise<void> {
@@ -21,7 +21,7 @@ export async function removeContainer(ctx: ContainerContext, container: Containe
     await container.preparedIo?.close();
     container.preparedIo = undefined;
     if (!container.taskGone) await deleteTask(containerd, container.id);
-    await deleteContainerTraces(ctx, container.id, container.metadata.snapshotter);
+    await deleteContainerTraces(ctx, container.metadata);
   } catch (err) {
     ctx.store.persistInBackground(container);
     throw err;
@@ -31,11 +31,18 @@ export async function removeContainer(ctx: ContainerContext, container: Containe
   ctx.log.info({ containerId: container.id, podId: container.metadata.sandboxId }, 'container removed');
 }
 
-/** What a container without a task leaves: its record, snapshot, FIFOs and image volumes, all at once; absent ones are fine. */
-export async function deleteContainerTraces(ctx: ContainerContext, id: string, snapshotter: string): Promise<void> {
+/**
+ * What a container without a task leaves: its image mounts first (unmounted
+ * before anything under its directory is removed), then its record,
+ * snapshot, FIFOs and image volumes, all at once; absent ones are fine.
+ */
+export async function deleteContainerTraces(ctx: ContainerContext, container: Pick<ContainerMetadata, 'id' | 'snapshotter' | 'imageMounts'>): Promise<void> {
+  const { id, snapshotter, imageMounts = [] } = container;
+  const rootDir = containerRootDir(ctx, id);
+  if (imageMounts.length > 0) await releaseImageMounts(ctx.containerd, { containerId: id, snapshotter, rootDir, imageMounts });
   await Promise.all([
     deleteContainerAndSnapshot(ctx.containerd, id, snapshotter),
     ContainerIo.remove(containerIoDir(ctx, id)),
-    rm(containerRootDir(ctx, id), { recursive: true, force: true }),
+    removeContainerRootDir(rootDir, imageMounts.length > 0),
   ]);
 }

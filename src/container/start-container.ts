@@ -2,8 +2,10 @@ import { nowEpochNs } from '../clock.js';
 import { createAndStartTask } from '../containerd/tasks.js';
 import { FailedPreconditionError } from '../errors.js';
 import type { Container } from './container.js';
-import { type ContainerContext, openContainerIo } from './container-context.js';
+import { type ContainerContext, containerRootDir, openContainerIo } from './container-context.js';
+import { mountImageMounts } from './image-mounts.js';
 import type { ContainerIo } from './io/container-io.js';
+import { CriTsLabel } from '../records/labels.js';
 import { resolveRuntimeHandler } from '../records/runtime-handler.js';
 
 /** What a failed start leaves in the status, as containerd's CRI reports it. */
@@ -29,6 +31,17 @@ export async function startContainer(ctx: ContainerContext, container: Container
     io = prepared ?? (await openContainerIo(ctx, container.id, config, metadata.logPath, log));
     const handler = resolveRuntimeHandler(ctx.config.containerd, sandbox.metadata.runtimeHandler);
     container.rootfsMounts ??= (await ctx.containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id })).mounts;
+    // Mounted at creation; made again here after a reboot took the host's mounts away.
+    if (metadata.imageMounts?.length) {
+      await mountImageMounts(ctx.containerd, {
+        containerId: container.id,
+        snapshotter: metadata.snapshotter,
+        rootDir: containerRootDir(ctx, container.id),
+        mounts: config.mounts,
+        imageMounts: metadata.imageMounts,
+        snapshotLabels: { [CriTsLabel.sandboxId]: metadata.sandboxId },
+      });
+    }
     container.taskGone = false;
     const pid = await createAndStartTask(
       ctx.containerd,

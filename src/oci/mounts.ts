@@ -31,15 +31,21 @@ function bindMountOptions(options: readonly string[], field: string): string[] {
 
 /**
  * A CRI mount as an OCI bind mount. A missing host path is created as a
- * directory, as kubelet expects (its hostPath volumes rely on that).
+ * directory, as kubelet expects (its hostPath volumes rely on that). An
+ * image mount binds `imageSource`, where the container side mounted the
+ * image, read-only, without setuid or device files, still executable.
  */
-export async function toOciMount(mount: Mount__Output, index: number): Promise<OciMount> {
+export async function toOciMount(mount: Mount__Output, index: number, imageSource?: string): Promise<OciMount> {
   const field = `mounts[${index}]`;
   if (!mount.containerPath.startsWith('/')) throw new InvalidArgumentError(`${field}.container_path "${mount.containerPath}" must be an absolute path`);
-  if (mount.image?.image) throw new InvalidArgumentError(`${field}.image: image volumes are not supported by cri-ts yet; use a host path`);
-  if (!mount.hostPath.startsWith('/')) throw new InvalidArgumentError(`${field}.host_path "${mount.hostPath}" must be an absolute path`);
-  const existing = await stat(mount.hostPath).catch(() => undefined);
-  if (!existing) await mkdir(mount.hostPath, { recursive: true, mode: 0o755 });
+  const isImage = Boolean(mount.image?.image);
+  if (isImage && imageSource === undefined) throw new InvalidArgumentError(`${field}.image: no image was mounted for this mount`);
+  const source = isImage ? imageSource! : mount.hostPath;
+  if (!isImage) {
+    if (!source.startsWith('/')) throw new InvalidArgumentError(`${field}.host_path "${source}" must be an absolute path`);
+    const existing = await stat(source).catch(() => undefined);
+    if (!existing) await mkdir(source, { recursive: true, mode: 0o755 });
+  }
   if (mount.recursiveReadOnly) {
     if (!mount.readonly) throw new InvalidArgumentError(`${field}.recursive_read_only needs readonly to be true as well`);
     if (mount.propagation !== 'PROPAGATION_PRIVATE') {
@@ -48,8 +54,9 @@ export async function toOciMount(mount: Mount__Output, index: number): Promise<O
   }
   const options = ['rbind', PROPAGATION[mount.propagation] ?? 'rprivate', mount.readonly ? 'ro' : 'rw'];
   if (mount.recursiveReadOnly) options.push('rro');
-  options.push(...bindMountOptions(mount.mountOptions ?? [], field));
-  return { destination: mount.containerPath, type: 'bind', source: mount.hostPath, options };
+  if (isImage) options.push('nosuid', 'nodev');
+  options.push(...bindMountOptions(mount.mountOptions ?? [], field).filter((o) => !options.includes(o)));
+  return { destination: mount.containerPath, type: 'bind', source, options };
 }
 
 /** Path components of a mount's destination: a mount must come after those it is inside of. */
@@ -58,11 +65,17 @@ const depth = (path: string): number => path.split('/').filter(Boolean).length;
 /**
  * Applies the CRI mounts and the image's volumes (writable directories of
  * the container's own), parents before what is inside them; a mount over a
- * default mount (say /dev/shm) replaces it.
+ * default mount (say /dev/shm) replaces it. `imageSources` gives the host
+ * directory of each image mount, by its index in `mounts`.
  */
-export async function withCriMounts(spec: OciSpec, mounts: readonly Mount__Output[], volumes: readonly VolumeDirectory[] = []): Promise<void> {
+export async function withCriMounts(
+  spec: OciSpec,
+  mounts: readonly Mount__Output[],
+  volumes: readonly VolumeDirectory[] = [],
+  imageSources: ReadonlyMap<number, string> = new Map(),
+): Promise<void> {
   const all: OciMount[] = [];
-  for (const [i, mount] of mounts.entries()) all.push(await toOciMount(mount, i));
+  for (const [i, mount] of mounts.entries()) all.push(await toOciMount(mount, i, imageSources.get(i)));
   for (const volume of volumes) all.push({ destination: volume.containerPath, type: 'bind', source: volume.hostPath, options: ['rbind', 'rprivate', 'rw'] });
   // A stable sort keeps the CRI order among mounts of one depth.
   for (const mount of all.sort((a, b) => depth(a.destination) - depth(b.destination))) setMount(spec, mount);

@@ -1,4 +1,4 @@
-import { ignoreNotFound } from '../errors.js';
+import { ignoreNotFound, isCriError } from '../errors.js';
 import type { Mount__Output } from '../generated/containerd/containerd/types/Mount.js';
 import { GcLabel } from '../containerd/gc-labels.js';
 import type { UndoStack } from '../undo-stack.js';
@@ -60,6 +60,20 @@ export async function createRecordAndSnapshot(containerd: ContainerdClient, requ
   undo.push(`remove snapshot ${id}`, () => removeSnapshot(containerd, snapshotter, id));
   const { mounts } = await containerd.snapshots.Prepare({ snapshotter, key: id, parent: request.parent, labels: request.snapshotLabels });
   return mounts;
+}
+
+/**
+ * A read-only view of a committed snapshot chain (the top is `parent`), or
+ * the one already made under `key` (a creation retried, a start after a
+ * restart); returns its mounts.
+ */
+export async function viewSnapshot(containerd: ContainerdClient, snapshotter: string, key: string, parent: string, labels: Record<string, string>): Promise<Mount__Output[]> {
+  try {
+    return (await containerd.snapshots.View({ snapshotter, key, parent, labels })).mounts;
+  } catch (err) {
+    if (!isCriError(err, 'AlreadyExists')) throw err;
+    return (await containerd.snapshots.Mounts({ snapshotter, key })).mounts;
+  }
 }
 
 /** Removes a snapshot; already gone is fine. */

@@ -2,6 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as nodeHostname } from 'node:os';
 import { join } from 'node:path';
 import { runCommandOrThrow } from '../host/command-runner.js';
+import { isMountPoint } from '../host/mount-table.js';
 import type { DNSConfig__Output } from '../generated/cri/runtime/v1/DNSConfig.js';
 import type { SandboxPaths } from './sandbox.js';
 
@@ -46,11 +47,6 @@ export async function writeSandboxFiles(paths: SandboxPaths, options: { hostname
 
 export async function removeSandboxFiles(paths: SandboxPaths): Promise<void> {
   await rm(paths.dir, { recursive: true, force: true });
-}
-
-async function isMountPoint(path: string): Promise<boolean> {
-  const mounts = await readFile('/proc/self/mounts', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[1] === path);
 }
 
 /** Mounts the pod's shm tmpfs; `sizeBytes` follows the pod's memory when set, else 64 MiB. */

@@ -17,8 +17,8 @@ export interface Platform {
 
 export interface PushTestImageOptions {
   credentials?: Credentials;
-  /** Path in the image -> content; goes into the last layer. Default: one small file. */
-  files?: Record<string, string | Buffer>;
+  /** Path in the image -> content (or a symlink); goes into the last layer. Default: one small file. */
+  files?: Record<string, TarContent>;
   /** Default 1; each layer has distinct content. */
   layers?: number;
   /** Owner and mode of entries of `files` (directories end in "/", as "data/"); root and 0644/0755 otherwise. */
@@ -87,10 +87,20 @@ export interface TarOwner {
   mode: number;
 }
 
-function tarHeader(name: string, size: number, type: '0' | '5', owner: TarOwner): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long for this writer: ${name}`);
+/** A symbolic link in a layer, pointing at `symlink`. */
+export interface TarSymlink {
+  symlink: string;
+}
+
+export type TarContent = string | Buffer | TarSymlink;
+
+const isSymlink = (content: TarContent): content is TarSymlink => typeof content === 'object' && !Buffer.isBuffer(content);
+
+function tarHeader(name: string, size: number, type: '0' | '2' | '5', owner: TarOwner, linkName = ''): Buffer {
+  if (Buffer.byteLength(name) > 100 || Buffer.byteLength(linkName) > 100) throw new Error(`tar entry name too long for this writer: ${name}`);
   const header = Buffer.alloc(512);
   header.write(name, 0, 100);
+  header.write(linkName, 157, 100);
   header.write(octal(owner.mode, 8), 100);
   header.write(octal(owner.uid, 8), 108);
   header.write(octal(owner.gid, 8), 116);
@@ -109,16 +119,20 @@ function tarHeader(name: string, size: number, type: '0' | '5', owner: TarOwner)
 }
 
 /** An uncompressed tar of `files` (a name ending in "/" is a directory), with parent directories as entries, sorted by name. */
-export function buildTar(files: Record<string, string | Buffer>, owners: Record<string, TarOwner> = {}): Buffer {
-  const entries = new Map<string, Buffer | null>();
+export function buildTar(files: Record<string, TarContent>, owners: Record<string, TarOwner> = {}): Buffer {
+  const entries = new Map<string, Buffer | TarSymlink | null>();
   for (const [path, content] of Object.entries(files)) {
     const parts = path.replace(/^\/+/, '').split('/');
     for (let i = 1; i < parts.length; i++) entries.set(`${parts.slice(0, i).join('/')}/`, null);
-    if (!path.endsWith('/')) entries.set(parts.join('/'), Buffer.isBuffer(content) ? content : Buffer.from(content));
+    if (!path.endsWith('/')) entries.set(parts.join('/'), isSymlink(content) || Buffer.isBuffer(content) ? content : Buffer.from(content));
   }
   const blocks: Buffer[] = [];
   for (const name of [...entries.keys()].sort()) {
     const content = entries.get(name);
+    if (content && isSymlink(content)) {
+      blocks.push(tarHeader(name, 0, '2', { uid: 0, gid: 0, mode: 0o777 }, content.symlink));
+      continue;
+    }
     if (!content) {
       blocks.push(tarHeader(name, 0, '5', owners[name] ?? { uid: 0, gid: 0, mode: 0o755 }));
       continue;
@@ -139,7 +153,7 @@ export interface Layer extends Blob {
   diffId: string;
 }
 
-export function buildLayer(files: Record<string, string | Buffer>, owners: Record<string, TarOwner> = {}): Layer {
+export function buildLayer(files: Record<string, TarContent>, owners: Record<string, TarOwner> = {}): Layer {
   const tar = buildTar(files, owners);
   const bytes = gzipSync(tar, { level: 6 });
   return { digest: sha256Digest(bytes), bytes, diffId: sha256Digest(tar) };
@@ -177,7 +191,7 @@ export function buildManifest(family: MediaTypeFamily, config: Blob, layers: Blo
 }
 
 /** Layer i holds a marker file naming the image, so layers differ from each other and from other images'. */
-function buildLayers(repository: string, tag: string, count: number, files: Record<string, string | Buffer>, owners: Record<string, TarOwner> = {}): Layer[] {
+function buildLayers(repository: string, tag: string, count: number, files: Record<string, TarContent>, owners: Record<string, TarOwner> = {}): Layer[] {
   const layers: Layer[] = [];
   for (let i = 0; i < count; i++) {
     const marker = { [`etc/cri-ts-test/layer-${i}`]: `layer ${i} of ${repository}:${tag}\n` };

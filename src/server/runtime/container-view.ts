@@ -1,7 +1,8 @@
-import type { Container } from '../../container/container.js';
+import type { Container, ContainerMetadata } from '../../container/container.js';
 import { criSignalName } from '../../container/signals.js';
 import type { Container as CriContainer } from '../../generated/cri/runtime/v1/Container.js';
 import type { ContainerStatus } from '../../generated/cri/runtime/v1/ContainerStatus.js';
+import type { Mount } from '../../generated/cri/runtime/v1/Mount.js';
 
 const CRI_STATE = {
   created: 'CONTAINER_CREATED',
@@ -30,6 +31,19 @@ export function toCriContainer(container: Container): CriContainer {
   };
 }
 
+/**
+ * The config's mounts, each image mount with the ID of the image it
+ * mounted as its image_ref (kubelet's containerStatuses[].imageID is that
+ * ID too; KEP-5365 reports it in the pod's volume status).
+ */
+export function statusMounts(metadata: Pick<ContainerMetadata, 'config' | 'imageMounts'>): Mount[] {
+  const imageIds = new Map((metadata.imageMounts ?? []).map((m) => [m.index, m.imageId]));
+  return metadata.config.mounts.map((mount, index) => {
+    const imageId = imageIds.get(index);
+    return imageId && mount.image ? { ...mount, image: { ...mount.image, imageRef: imageId } } : mount;
+  });
+}
+
 export function toContainerStatus(container: Container): ContainerStatus {
   const { metadata } = container;
   const resources = metadata.config.linux?.resources;
@@ -48,7 +62,7 @@ export function toContainerStatus(container: Container): ContainerStatus {
     message: metadata.message,
     labels: metadata.config.labels,
     annotations: metadata.config.annotations,
-    mounts: metadata.config.mounts,
+    mounts: statusMounts(metadata),
     logPath: metadata.logPath,
     ...(resources ? { resources: { linux: resources } } : {}),
     user: { linux: { uid: metadata.user.uid, gid: metadata.user.gid, supplementalGroups: metadata.user.additionalGids } },

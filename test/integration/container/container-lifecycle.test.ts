@@ -309,7 +309,7 @@ describe('many containers and bad container input', () => {
       const bad = async (extra: Record<string, unknown>, field: RegExp) =>
         assert.rejects(cri.runtime.CreateContainer({ podSandboxId: fixture.podId, config: { ...config, ...extra } }), (e: unknown) => grpcCode(e) === 'INVALID_ARGUMENT' && field.test(String(e)));
       await bad({ mounts: [{ containerPath: '/data', hostPath: 'relative/dir' }] }, /mounts\[0\]\.host_path "relative\/dir" must be an absolute path/);
-      await bad({ mounts: [{ containerPath: '/data', image: { image: BUSYBOX_IMAGE } }] }, /mounts\[0\]\.image/);
+      await bad({ mounts: [{ containerPath: '/data', image: { image: BUSYBOX_IMAGE } }] }, /mounts\[0\]\.readonly must be true: image volumes are read-only/);
       await bad({ linux: { resources: { memoryLimitInBytes: -5 } } }, /memory_limit_in_bytes -5 must not be negative/);
       await bad({ linux: { resources: { cpuShares: -2 } } }, /cpu_shares -2 must not be negative/);
       const { containers } = await fixture.stack.client.containers.List({ filters: [] });

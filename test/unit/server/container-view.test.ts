@@ -4,7 +4,7 @@ import { Container, type ContainerMetadata } from '../../../src/container/contai
 import type { ProtoGrpcType } from '../../../src/generated/cri/api.js';
 import { apiDir } from '../../../src/package-paths.js';
 import { loadProtoPackage } from '../../../src/proto/load.js';
-import { toContainerStatus } from '../../../src/server/runtime/container-view.js';
+import { statusMounts, toContainerStatus } from '../../../src/server/runtime/container-view.js';
 
 const { ContainerStatus } = (loadProtoPackage(['cri/v1/api.proto'], [apiDir]) as unknown as ProtoGrpcType).runtime.v1.RuntimeService.service;
 
@@ -35,5 +35,20 @@ describe('ContainerStatus stop_signal', () => {
   it('is sent as the schema names it now, from a record written before cri-api v0.37', () => {
     assert.equal(sentStopSignal(containerWithStopSignal('SIGUSR1')), 'SIGNAL_SIGUSR1');
     assert.equal(sentStopSignal(containerWithStopSignal('RUNTIME_DEFAULT')), 'SIGNAL_RUNTIME_DEFAULT');
+  });
+});
+
+describe('ContainerStatus mounts', () => {
+  it("report an image mount with the ID of the image it mounted as image_ref, and other mounts as given", () => {
+    const imageId = 'sha256:' + 'a'.repeat(64);
+    const hostMount = { containerPath: '/data', hostPath: '/srv', image: null };
+    const imageMount = { containerPath: '/mnt/image-volume', hostPath: '', readonly: true, image: { image: 'example.com/data:1', imageRef: '' } };
+    const metadata = { config: { mounts: [hostMount, imageMount] }, imageMounts: [{ index: 1, imageId, parent: 'p' }] } as unknown as ContainerMetadata;
+    const mounts = statusMounts(metadata);
+    assert.deepEqual(mounts[0], hostMount);
+    assert.equal(mounts[1]?.image?.imageRef, imageId);
+    assert.equal(mounts[1]?.image?.image, 'example.com/data:1');
+    // a record from before image volumes has no imageMounts
+    assert.deepEqual(statusMounts({ config: metadata.config } as ContainerMetadata), [hostMount, imageMount]);
   });
 });
