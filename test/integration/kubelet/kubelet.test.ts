@@ -49,7 +49,8 @@ describe('kubelet v1.37.2 standalone on cri-ts', () => {
       await kubelet.writeManifest('web', WEB_POD);
       await waitForPod(kubelet, full('web'), 'ready', isReady, 120_000);
     },
-    { timeout: 240_000 },
+    // longer than the inner timeouts together: a slow start fails inside the fixture, which then cleans up after itself
+    { timeout: 300_000 },
   );
 
   after(
