@@ -146,7 +146,11 @@ export async function createTestKubelet(options: KubeletOptions): Promise<TestKu
       await waitFor(
         `kubelet healthz at ${healthz} and its API at ${url}`,
         async () => {
-          if (started.exitCode !== null) throw new Error(`kubelet exited with ${started.exitCode}; see ${logPath}`);
+          if (started.exitCode !== null) {
+            // the log goes away with the test directory: its errors go into the message
+            const errors = (await readFile(logPath, 'utf8')).split('\n').filter((l) => /^[EF]\d{4} /.test(l));
+            throw new Error(`kubelet exited with ${started.exitCode}:\n${errors.slice(-5).join('\n')}`);
+          }
           const health = await fetch(healthz).then((r) => r.text(), () => '');
           return health === 'ok' && (await get('/pods').then((r) => r.status === 200, () => false));
         },
