@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what cri-ts needs and is missing, then builds it. Safe to run again.
 #   install-deps.sh           what running cri-ts needs
-#   install-deps.sh --test    plus what the test suite needs (registry, image tools, crictl, critest)
+#   install-deps.sh --test    plus what the test suite needs (registry, image tools, crictl, critest, kubelet)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +42,7 @@ fi
 
 if [ "${1:-}" = "--test" ]; then
   bash test/critest/build-tools.sh >/dev/null
+  bash test/kubelet/build-kubelet.sh >/dev/null # for test/integration/kubelet; cached, ~9 minutes cold
   # crun (the tests' second runtime handler) refuses a hybrid cgroup host whose
   # cgroup2 still offers controllers ("cgroups in hybrid mode not supported");
   # on these hosts that is hugetlb alone, so it gets a v1 hierarchy of its own.

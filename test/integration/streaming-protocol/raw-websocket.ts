@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { Duplex } from 'node:stream';
 
 /**
@@ -10,7 +11,8 @@ import { Duplex } from 'node:stream';
  */
 export async function openRawWebSocket(url: string, protocol: string): Promise<{ stream: Duplex; protocol: string | undefined }> {
   const u = new URL(url);
-  const socket = connect(Number(u.port), u.hostname);
+  // wss: kubelet's API, which serves a self-signed certificate
+  const socket = u.protocol === 'wss:' ? connectTls({ port: Number(u.port), host: u.hostname, rejectUnauthorized: false }) : connect(Number(u.port), u.hostname);
   const key = randomBytes(16).toString('base64');
   socket.write(
     [

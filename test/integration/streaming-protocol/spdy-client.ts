@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import {
   FrameSplitter,
@@ -105,7 +106,8 @@ export class TestSpdyClient {
     protocols: string[],
   ): Promise<{ status: number; headers: Map<string, string[]>; body: string; client?: TestSpdyClient }> {
     const u = new URL(url);
-    const socket = connect(Number(u.port), u.hostname);
+    // https: kubelet's API, which serves a self-signed certificate
+    const socket = u.protocol === 'https:' ? connectTls({ port: Number(u.port), host: u.hostname, rejectUnauthorized: false }) : connect(Number(u.port), u.hostname);
     const lines = [
       `POST ${u.pathname}${u.search} HTTP/1.1`,
       `Host: ${u.host}`,
