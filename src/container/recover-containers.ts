@@ -1,5 +1,5 @@
 import { nowEpochNs } from '../clock.js';
-import { deleteTask, getTask } from '../containerd/tasks.js';
+import { deleteTask, getKnownTask, getTask, taskMayRun } from '../containerd/tasks.js';
 import { isCriError } from '../errors.js';
 import { CriTsLabel } from '../records/labels.js';
 import { Container } from './container.js';
@@ -34,7 +34,7 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
       if (metadata.state === 'exited') counts.exited++;
       continue;
     }
-    let task = await getTask(containerd, container.id);
+    let task = await getKnownTask(containerd, container.id);
     if (metadata.state === 'created') {
       if (task?.status === 'created') {
         // Tasks.Create ran but Start did not: StartContainer creates the task afresh.
@@ -66,7 +66,8 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
       ctx.store.persistInBackground(container);
     }
     ctx.store.add(container);
-    if (task?.status === 'running') {
+    if (taskMayRun(task)) {
+      if (task.status === 'unknown') log.warn('containerd still reports the task state unknown; keeping the container RUNNING until its exit is seen');
       container.pid = task.pid;
       container.io = await ContainerIo.reattach({
         dir: containerIoDir(ctx, container.id),
@@ -99,8 +100,15 @@ export async function missedContainerExits(ctx: ContainerContext): Promise<Array
   const missed: Array<{ container: Container; exit: { exitStatus: number; exitedAtNs: bigint } }> = [];
   for (const container of ctx.store.list()) {
     if (container.metadata.state !== 'running') continue;
-    const task = await getTask(ctx.containerd, container.id).catch(() => undefined);
-    if (task && task.status === 'running') continue;
+    let task;
+    try {
+      task = await getTask(ctx.containerd, container.id);
+    } catch (err) {
+      // Not knowing is not an exit: the next reconciliation or the exit event settles it.
+      ctx.log.warn({ containerId: container.id, err }, 'could not read the task state; leaving the container RUNNING');
+      continue;
+    }
+    if (taskMayRun(task)) continue;
     missed.push({ container, exit: task ?? { exitStatus: UNKNOWN_EXIT_CODE, exitedAtNs: nowEpochNs() } });
   }
   return missed;

@@ -36,7 +36,7 @@ export async function createAndStartTask(
 }
 
 export interface TaskState {
-  status: 'running' | 'created' | 'stopped' | 'paused' | 'unknown';
+  status: 'running' | 'created' | 'stopped' | 'paused' | 'pausing' | 'unknown';
   pid: number;
   exitStatus: number;
   exitedAtNs: bigint;
@@ -58,6 +58,25 @@ export async function getTask(containerd: ContainerdClient, id: string): Promise
     if (isCriError(err, 'NotFound')) return undefined;
     throw err;
   }
+}
+
+/**
+ * Whether the task's process was started and is not known to have exited.
+ * UNKNOWN counts as alive: containerd reports it (with exit status 0) when
+ * the shim does not answer its state query within 2 s, as on a loaded node.
+ */
+export function taskMayRun(task: TaskState | undefined): task is TaskState {
+  return task !== undefined && task.status !== 'stopped' && task.status !== 'created';
+}
+
+/** getTask, asked again a few times while containerd reports the state UNKNOWN (the shim was slow to answer). */
+export async function getKnownTask(containerd: ContainerdClient, id: string, retry = { attempts: 5, delayMs: 1000 }): Promise<TaskState | undefined> {
+  let task = await getTask(containerd, id);
+  for (let attempt = 1; task?.status === 'unknown' && attempt < retry.attempts; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, retry.delayMs));
+    task = await getTask(containerd, id);
+  }
+  return task;
 }
 
 /** Sends `signal` to the task's init process (all its processes with `all`); a task already gone is fine. */

@@ -1,4 +1,4 @@
-import { getTask } from '../containerd/tasks.js';
+import { getKnownTask, getTask, taskMayRun } from '../containerd/tasks.js';
 import { CriTsLabel } from '../records/labels.js';
 import type { PodContext } from './pod-context.js';
 import { Sandbox } from './sandbox.js';
@@ -25,8 +25,8 @@ export async function recoverSandboxes(ctx: PodContext): Promise<RecoveredSandbo
       ctx.log.warn({ podId: record.id }, 'pod record without cri-ts metadata; leaving it alone');
       continue;
     }
-    const task = await getTask(ctx.containerd, record.id);
-    const running = task?.status === 'running';
+    const task = await getKnownTask(ctx.containerd, record.id);
+    const running = taskMayRun(task);
     const sandbox = new Sandbox(metadata, sandboxPaths(ctx.config.root, ctx.config.state, metadata.id), running ? 'ready' : 'notready', running ? task.pid : 0);
     ctx.store.add(sandbox);
     if (!metadata.complete) recovered.halfCreated.push(sandbox);
@@ -40,8 +40,15 @@ export async function recoverSandboxes(ctx: PodContext): Promise<RecoveredSandbo
 export async function reconcileSandboxStates(ctx: PodContext): Promise<void> {
   for (const sandbox of ctx.store.list()) {
     if (sandbox.state !== 'ready') continue;
-    const task = await getTask(ctx.containerd, sandbox.id).catch(() => undefined);
-    if (task?.status !== 'running') {
+    let task;
+    try {
+      task = await getTask(ctx.containerd, sandbox.id);
+    } catch (err) {
+      // Not knowing is not an exit: the next reconciliation or the exit event settles it.
+      ctx.log.warn({ podId: sandbox.id, err }, 'could not read the pause task state; leaving the pod READY');
+      continue;
+    }
+    if (!taskMayRun(task)) {
       sandbox.state = 'notready';
       sandbox.pid = 0;
       ctx.log.info({ podId: sandbox.id }, 'pause process is gone; pod sandbox is NOTREADY');

@@ -4,7 +4,8 @@ import { Container, type ContainerMetadata } from '../../../src/container/contai
 import { textEnvs } from '../../../src/container/container-env.js';
 import type { ContainerContext } from '../../../src/container/container-context.js';
 import { CONTAINER_EXTENSION, ContainerStore, decodeContainerMetadata, encodeContainerMetadata } from '../../../src/container/container-store.js';
-import { recoverContainers } from '../../../src/container/recover-containers.js';
+import { missedContainerExits, recoverContainers } from '../../../src/container/recover-containers.js';
+import { CriError } from '../../../src/errors.js';
 import type { ContainerdClient } from '../../../src/containerd/client.js';
 import { createLogger } from '../../../src/log.js';
 
@@ -153,5 +154,32 @@ describe('the container record in containerd', () => {
     const ctx = { containerd, store, log: createLogger('silent') } as unknown as ContainerContext;
     assert.deepEqual(await recoverContainers(ctx), { running: 0, exited: 1, created: 0, cleanedUp: 0 });
     assert.deepEqual(store.get('old').metadata.config.envs, [{ key: 'GREETING', value: 'grüße' }]);
+  });
+});
+
+describe('exits missed while the event subscription was down', () => {
+  const runningIn = (get: () => Promise<unknown>) => {
+    const { store, containers } = storeHolding('c1');
+    containers[0]!.metadata = { ...containers[0]!.metadata, state: 'running' };
+    const ctx = { containerd: { tasks: { Get: get } }, store, log: createLogger('silent') } as unknown as ContainerContext;
+    return ctx;
+  };
+
+  it('are not made up when containerd cannot read the task state in time (UNKNOWN) or the call fails', async () => {
+    const unknown = runningIn(async () => ({ process: { status: 'UNKNOWN', pid: 0, exitStatus: 0, exitedAt: null } }));
+    assert.deepEqual(await missedContainerExits(unknown), []);
+    const failing = runningIn(async () => {
+      throw new CriError('DeadlineExceeded', 'containerd Tasks/Get: deadline exceeded');
+    });
+    assert.deepEqual(await missedContainerExits(failing), []);
+  });
+
+  it('are the stopped tasks, with their exit status, and the tasks that are gone', async () => {
+    const stopped = runningIn(async () => ({ process: { status: 'STOPPED', pid: 0, exitStatus: 3, exitedAt: { seconds: '5', nanos: 0 } } }));
+    assert.deepEqual((await missedContainerExits(stopped)).map((m) => m.exit.exitStatus), [3]);
+    const gone = runningIn(async () => {
+      throw new CriError('NotFound', 'no such task');
+    });
+    assert.deepEqual((await missedContainerExits(gone)).map((m) => m.exit.exitStatus), [255]);
   });
 });

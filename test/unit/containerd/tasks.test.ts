@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CallOptions } from '../../../src/containerd/connection.js';
 import type { ContainerdClient } from '../../../src/containerd/client.js';
-import { waitProcess, waitTask } from '../../../src/containerd/tasks.js';
+import { getKnownTask, type TaskState, taskMayRun, waitProcess, waitTask } from '../../../src/containerd/tasks.js';
 import { CriError } from '../../../src/errors.js';
 
 /**
@@ -52,5 +52,42 @@ describe('waiting for a task', () => {
     assert.deepEqual(await waitTask(gone, 'c1', 50), { exitStatus: 0, exitedAtNs: 0n });
     const broken = { tasks: { Wait: async () => Promise.reject(new CriError('Unavailable', 'containerd is down')) } } as unknown as ContainerdClient;
     await assert.rejects(waitTask(broken, 'c1', 50), /containerd is down/);
+  });
+});
+
+/** A containerd whose Tasks.Get answers the given states in turn (the last one from then on), as a slow shim makes it. */
+function containerdReporting(...statuses: string[]): { containerd: ContainerdClient; calls: () => number } {
+  let calls = 0;
+  const Get = async () => {
+    const status = statuses[Math.min(calls++, statuses.length - 1)]!;
+    return { process: { status, pid: status === 'UNKNOWN' ? 0 : 4242, exitStatus: 0, exitedAt: null } };
+  };
+  return { containerd: { tasks: { Get } } as unknown as ContainerdClient, calls: () => calls };
+}
+
+describe('reading a task state containerd could not read in time', () => {
+  it('asks again while the state is UNKNOWN, and returns the state once it is known', async () => {
+    const { containerd, calls } = containerdReporting('UNKNOWN', 'UNKNOWN', 'RUNNING');
+    const task = await getKnownTask(containerd, 'c1', { attempts: 5, delayMs: 1 });
+    assert.equal(task?.status, 'running');
+    assert.equal(task?.pid, 4242);
+    assert.equal(calls(), 3);
+  });
+
+  it('gives up after its attempts, still UNKNOWN, which counts as a process that may run (not an exit with status 0)', async () => {
+    const { containerd, calls } = containerdReporting('UNKNOWN');
+    const task = await getKnownTask(containerd, 'c1', { attempts: 3, delayMs: 1 });
+    assert.equal(task?.status, 'unknown');
+    assert.equal(calls(), 3);
+    assert.equal(taskMayRun(task), true);
+  });
+
+  it('counts only a started task not known to have stopped as one that may run', () => {
+    const state = (status: TaskState['status']): TaskState => ({ status, pid: 1, exitStatus: 0, exitedAtNs: 0n });
+    assert.deepEqual(
+      (['running', 'paused', 'pausing', 'unknown', 'created', 'stopped'] as const).map((s) => taskMayRun(state(s))),
+      [true, true, true, true, false, false],
+    );
+    assert.equal(taskMayRun(undefined), false);
   });
 });
