@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type LogLevel } from '../config/config.js';
+import { ConfigError, LOG_FORMATS, LOG_LEVELS, loadConfig } from '../config/config.js';
 import { startDaemon } from '../daemon.js';
 import { createLogger } from '../log.js';
 import { defaultConfigFile, packageVersion } from '../package-paths.js';
 
 const USAGE = `usage:
-  cri-ts serve [--config FILE] [--log-level LEVEL]   run the CRI service
+  cri-ts serve [--config FILE] [--log-level LEVEL] [--log-format auto|json|text]
+                                                     run the CRI service
   cri-ts config default                              print the default config file
   cri-ts config check FILE                           validate a config file
   cri-ts version                                     print the version`;
@@ -17,15 +18,21 @@ function fail(message: string, exitCode = 2): never {
   process.exit(exitCode);
 }
 
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) fail(`${flag}: must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
+}
+
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } },
+    options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' } },
     strict: true,
   });
   const config = await loadConfig(values.config);
-  if (values['log-level']) config.logLevel = values['log-level'] as LogLevel;
-  const log = createLogger(config.logLevel);
+  if (values['log-level'] !== undefined) config.logLevel = oneOf('--log-level', values['log-level'], LOG_LEVELS);
+  if (values['log-format'] !== undefined) config.logFormat = oneOf('--log-format', values['log-format'], LOG_FORMATS);
+  const log = createLogger(config.logLevel, config.logFormat);
   const daemon = await startDaemon(config, log);
   const onSignal = (signal: NodeJS.Signals): void => {
     log.info({ signal }, 'signal received');

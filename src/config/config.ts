@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse, TomlError } from 'smol-toml';
+import type { LogFormat } from '../log.js';
 import { ConfigError, TableReader, type TomlTable } from './table-reader.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/cri-ts/config.toml';
@@ -64,6 +65,7 @@ export interface CriTsConfig {
   state: string;
   grpcAddress: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   sandboxImage: string;
   cgroupDriver: CgroupDriver;
   streamServerAddress: string;
@@ -84,7 +86,8 @@ export interface CriTsConfig {
   registry: RegistryConfig;
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+export const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'text'];
 
 function readRuntimeHandler(table: TableReader): RuntimeHandlerConfig {
   const handler: RuntimeHandlerConfig = {
@@ -179,6 +182,7 @@ export function configFromToml(doc: TomlTable): CriTsConfig {
     state: top.absolutePath('state', '/run/cri-ts'),
     grpcAddress,
     logLevel: top.string('log_level', 'info', LOG_LEVELS) as LogLevel,
+    logFormat: top.string('log_format', 'auto', LOG_FORMATS) as LogFormat,
     sandboxImage: top.string('sandbox_image', 'registry.k8s.io/pause:3.10'),
     cgroupDriver: top.string('cgroup_driver', 'cgroupfs', ['cgroupfs', 'systemd']) as CgroupDriver,
     streamServerAddress: top.string('stream_server_address', '127.0.0.1'),
