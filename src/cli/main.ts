@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, LOG_FORMATS, LOG_LEVELS, loadConfig } from '../config/config.js';
 import { startDaemon } from '../daemon.js';
+import { diagnoseNode } from '../doctor/node-checks.js';
+import { formatReport, hasFailure } from '../doctor/report.js';
 import { createLogger } from '../log.js';
 import { defaultConfigFile, packageVersion } from '../package-paths.js';
 
 const USAGE = `usage:
   cri-ts serve [--config FILE] [--log-level LEVEL] [--log-format auto|json|text]
                                                      run the CRI service
+  cri-ts doctor [--config FILE] [--json]             check this node for cri-ts; exit 1 on any fail
   cri-ts config default                              print the default config file
   cri-ts config check FILE                           validate a config file
   cri-ts version                                     print the version`;
@@ -51,6 +54,15 @@ async function serve(args: string[]): Promise<void> {
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 }
 
+async function doctor(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, strict: true });
+  const results = await diagnoseNode(values.config);
+  const text = values.json ? `${JSON.stringify(results, null, 2)}\n` : formatReport(results, process.stdout.isTTY === true && !process.env.NO_COLOR);
+  // Written out before exiting: a pipe would otherwise lose the end of it.
+  await new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  process.exit(hasFailure(results) ? 1 : 0);
+}
+
 async function configCommand(args: string[]): Promise<void> {
   const [sub, file, ...rest] = args;
   if (sub === 'default' && file === undefined) {
@@ -72,6 +84,8 @@ async function main(argv: string[]): Promise<void> {
       return serve(args);
     case 'config':
       return configCommand(args);
+    case 'doctor':
+      return doctor(args);
     case 'version':
     case '--version':
       process.stdout.write(`cri-ts ${packageVersion} (CRI runtime.v1)\n`);

@@ -12,6 +12,7 @@ import { packageRoot } from '../../src/package-paths.js';
 const LAYERS: readonly string[] = [
   'cli',
   'daemon',
+  'doctor', // checks of the node: reads config, asks containerd, CNI, registries and the host; not the CRI edge
   'server', // the CRI edge: decode, validate the shape, call one domain function, map errors
   'stats', // pod and container figures, over both lifecycles' read APIs
   'container', // the container lifecycle

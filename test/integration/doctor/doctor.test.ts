@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { CheckResult } from '../../../src/doctor/check.js';
+import { cliPath, testConfigToml } from '../../harness/cri-ts.js';
+import { OFFLINE_MIRRORS_TOML, requireOfflineRegistry, writeBridgeConflist } from '../../harness/offline-images.js';
+import { startStack, type TestStack } from '../../harness/stack.js';
+import { makeTestDir } from '../../harness/test-dir.js';
+
+const execFileAsync = promisify(execFile);
+
+/** Runs the real `cri-ts doctor`; returns its exit code, output and how long it took. */
+async function doctor(args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [cliPath, 'doctor', ...args], { timeout: 30_000 });
+    return { code: 0, stdout, stderr, ms: Date.now() - started };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr, ms: Date.now() - started };
+  }
+}
+
+function byName(results: CheckResult[]): Map<string, CheckResult> {
+  return new Map(results.map((r) => [r.name, r]));
+}
+
+describe('cri-ts doctor against a running stack (containerd and cri-ts up)', () => {
+  let stack: TestStack;
+  before(async () => {
+    await requireOfflineRegistry();
+    stack = await startStack('doctor', { extraToml: OFFLINE_MIRRORS_TOML });
+    await writeBridgeConflist(join(stack.dir, 'cni-conf'), { name: 'doctor', bridge: 'critsdoc0', subnet: '10.229.0.0/16', ipamDir: join(stack.dir, 'ipam') });
+  });
+  after(() => stack?.stop());
+
+  it('finds containerd, its version, the CNI config and plugins, the sandbox image and cri-ts on its socket', async () => {
+    const { version } = await stack.client.version();
+    const run = await doctor(['--config', stack.criTs.configPath, '--json']);
+    const results = JSON.parse(run.stdout) as CheckResult[];
+    const checks = byName(results);
+    assert.equal(checks.get('config')?.status, 'ok');
+    assert.deepEqual(checks.get('containerd'), { name: 'containerd', status: 'ok', detail: `containerd ${version} answers at ${stack.containerd.address}` });
+    assert.equal(checks.get('cni')?.status, 'ok', checks.get('cni')?.detail);
+    assert.match(checks.get('cni')?.detail ?? '', /bridge, host-local, loopback, portmap found/);
+    assert.equal(checks.get('sandbox image')?.status, 'ok', checks.get('sandbox image')?.detail);
+    assert.match(checks.get('socket')?.detail ?? '', new RegExp(`a server answers at ${stack.criTs.socket}`));
+    assert.equal(checks.get('runtime runc')?.status, 'ok', checks.get('runtime runc')?.detail);
+    for (const name of ['cgroups', 'oom_score_adj', 'ip_forward', 'bridge netfilter', 'overlayfs', 'disk root', 'disk state']) assert.ok(checks.has(name), name);
+    // The exit status follows the host's own fails (ip_forward may be 0 on a fresh machine), and only those.
+    assert.equal(run.code, results.some((r) => r.status === 'fail') ? 1 : 0, run.stdout);
+    assert.ok(run.ms < 5000, `doctor took ${run.ms} ms`);
+  });
+
+  it('prints one line per check in text, the same verdicts as --json', async () => {
+    const [text, json] = await Promise.all([doctor(['--config', stack.criTs.configPath]), doctor(['--config', stack.criTs.configPath, '--json'])]);
+    const results = JSON.parse(json.stdout) as CheckResult[];
+    for (const r of results) assert.match(text.stdout, new RegExp(`^${r.status} +${r.name} +\\S`, 'm'), `${r.name} in\n${text.stdout}`);
+    assert.equal(text.code, json.code);
+  });
+});
+
+describe('cri-ts doctor on a node that is not ready', () => {
+  let dir: string;
+  let remove: () => Promise<void>;
+  before(async () => {
+    ({ dir, remove } = await makeTestDir('doctor-bad'));
+  });
+  after(() => remove());
+
+  it('fails containerd (a socket nobody answers on) and CNI (an empty conf_dir) by name, with fixes, and exits 1', async () => {
+    const address = join(dir, 'containerd.sock');
+    // A containerd killed outright leaves its socket behind with nobody on it.
+    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(address)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    await mkdir(join(dir, 'cni-conf'), { recursive: true });
+    const config = join(dir, 'cri-ts.toml');
+    await writeFile(config, testConfigToml(dir, { containerdAddress: address, extraToml: OFFLINE_MIRRORS_TOML }));
+
+    const run = await doctor(['--config', config]);
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, new RegExp(`^fail +containerd +nothing answers at ${address} \\(`, 'm'));
+    assert.match(run.stdout, /^ +fix: start containerd, point containerd\.address at its socket, or set containerd\.managed\.enabled = true/m);
+    assert.match(run.stdout, /^fail +cni +no network config found in .*cni-conf: pods get no network/m);
+    assert.match(run.stdout, /^ +fix: install a network add-on/m);
+    assert.match(run.stdout, /^\d+ ok, \d+ warn, \d+ fail$/m);
+
+    const json = JSON.parse((await doctor(['--config', config, '--json'])).stdout) as CheckResult[];
+    assert.equal(byName(json).get('containerd')?.status, 'fail');
+    assert.equal(byName(json).get('cni')?.status, 'fail');
+  });
+
+  it('stops at an invalid config file, naming the key, and exits 1', async () => {
+    const config = join(dir, 'bad.toml');
+    await writeFile(config, '[containerd]\nadress = "/run/containerd/containerd.sock"\n');
+    const run = await doctor(['--config', config]);
+    assert.equal(run.code, 1);
+    assert.match(run.stdout, /^fail +config +.*unknown config key `containerd\.adress`/m);
+    assert.match(run.stdout, /^0 ok, 0 warn, 1 fail$/m);
+  });
+});
