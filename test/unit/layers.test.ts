@@ -12,7 +12,6 @@ import { packageRoot } from '../../src/package-paths.js';
 const LAYERS: readonly string[] = [
   'cli',
   'daemon',
-  'doctor', // checks of the node: reads config, asks containerd, CNI, registries and the host; not the CRI edge
   'server', // the CRI edge: decode, validate the shape, call one domain function, map errors
   'stats', // pod and container figures, over both lifecycles' read APIs
   'container', // the container lifecycle
@@ -20,6 +19,7 @@ const LAYERS: readonly string[] = [
   'records', // how pods and containers are written into containerd: labels, runtime handlers, stored specs
   'oci', // the OCI spec from small options
   'streaming', // the exec/attach/port-forward protocols, calling interfaces the lifecycles implement
+  'doctor', // `cri-ts doctor`: checks of the node through config, containerd, cni, image and host only
   'image',
   'cni',
   'containerd',
