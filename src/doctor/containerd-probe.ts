@@ -6,7 +6,7 @@ export interface AnsweringContainerd {
   client: ContainerdClient;
   address: string;
   version: string;
-  /** The containerd cri-ts manages (containerd.managed.address), left running by a cri-ts. */
+  /** The containerd cri-ts manages (containerd.managed.address): running under cri-ts, or left by one. */
   managed: boolean;
 }
 

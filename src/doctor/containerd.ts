@@ -24,7 +24,7 @@ function versionCheck(detail: string, version: string): CheckResult {
 export async function checkContainerd(config: ContainerdConfig, probe: ContainerdProbe, searchPath?: string): Promise<CheckResult> {
   const { answering, silent } = await probe.find();
   if (answering) {
-    const which = answering.managed ? 'the managed containerd (left running by cri-ts)' : 'containerd';
+    const which = answering.managed ? "cri-ts's managed containerd" : 'containerd';
     return versionCheck(`${which} ${answering.version} answers at ${answering.address}`, answering.version);
   }
   const socketThere = await lstat(config.address).then((s) => s.isSocket(), () => false);
