@@ -25,6 +25,8 @@ export interface CriTsOptions {
   /** Top-level keys placed before any table. */
   topLevelToml?: string;
   managed?: boolean;
+  /** cri-ts's log_level; "debug" (every RPC logged) unless given. */
+  logLevel?: string;
 }
 
 /** The config the harness gives cri-ts: everything under the test's own directory. */
@@ -33,7 +35,7 @@ export function testConfigToml(dir: string, options: CriTsOptions): string {
   return [
     `root = ${q(join(dir, 'cri-ts-root'))}`,
     `state = ${q(join(dir, 'cri-ts-state'))}`,
-    'log_level = "debug"',
+    `log_level = ${q(options.logLevel ?? 'debug')}`,
     options.topLevelToml ?? '',
     '[grpc]',
     `address = ${q(join(dir, 'cri-ts.sock'))}`,
