@@ -11,6 +11,9 @@ export interface V1Mount {
 
 export type V1Controller = 'cpu' | 'cpuacct' | 'memory' | 'pids';
 
+// Enough for every pod and container of a busy node; past it the cache starts over.
+const DIRS_CACHE_SIZE = 4096;
+
 /** The directories holding one cgroup's files; a v1 controller that is not mounted is absent. */
 export type CgroupDirs = { version: 2; unified: string } | { version: 1; dirs: Partial<Record<V1Controller, string>> };
 
@@ -45,8 +48,21 @@ export class CgroupLayout {
     return CgroupLayout.v1(parseV1Mounts(mountinfo, root));
   }
 
+  // Stats ask for the same few hundred cgroups on every call.
+  private readonly dirsCache = new Map<string, CgroupDirs>();
+
   /** The directories to read for an OCI linux.cgroupsPath (cgroupfs or systemd form). */
   dirsFor(cgroupsPath: string): CgroupDirs {
+    let dirs = this.dirsCache.get(cgroupsPath);
+    if (!dirs) {
+      if (this.dirsCache.size >= DIRS_CACHE_SIZE) this.dirsCache.clear();
+      dirs = this.resolveDirs(cgroupsPath);
+      this.dirsCache.set(cgroupsPath, dirs);
+    }
+    return dirs;
+  }
+
+  private resolveDirs(cgroupsPath: string): CgroupDirs {
     const path = cgroupsPathToPath(cgroupsPath);
     if (this.version === 2) return { version: 2, unified: posix.join(this.unifiedRoot, path) };
     const dirs: Partial<Record<V1Controller, string>> = {};

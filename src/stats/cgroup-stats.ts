@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CgroupDirs, CgroupLayout } from './cgroup-layout.js';
-import { isAbsentError, nowNs, parseKeyedValues, parseUint, readOptionalText } from './files.js';
+import { isAbsentError, nowNs, parseKeyedValues, parseUint, readOptionalText, withinSlice } from './files.js';
 import { readProcessCount } from './process-count.js';
 
 export interface CgroupStats {
@@ -53,7 +53,7 @@ async function readCpuUsage(dirs: CgroupDirs): Promise<bigint | undefined> {
 
 async function readMemory(dirs: CgroupDirs): Promise<RawMemory> {
   if (dirs.version === 2) {
-    const file = (name: string) => readOptionalText(posix.join(dirs.unified, name));
+    const file = (name: string) => readOptionalText(`${dirs.unified}/${name}`);
     const [current, statText, max, swap] = await Promise.all([file('memory.current'), file('memory.stat'), file('memory.max'), file('memory.swap.current')]);
     const memStat = parseKeyedValues(statText);
     return {
@@ -67,7 +67,7 @@ async function readMemory(dirs: CgroupDirs): Promise<RawMemory> {
     };
   }
   const dir = dirs.dirs.memory;
-  const file = (name: string) => (dir === undefined ? Promise.resolve(undefined) : readOptionalText(posix.join(dir, name)));
+  const file = (name: string) => (dir === undefined ? Promise.resolve(undefined) : readOptionalText(`${dir}/${name}`));
   const [usageText, statText, limit, memsw] = await Promise.all([
     file('memory.usage_in_bytes'),
     file('memory.stat'),
@@ -120,13 +120,16 @@ async function readPids(dirs: CgroupDirs): Promise<CgroupStats['pids']> {
   return limit === undefined ? { current: current ?? 0 } : { current: current ?? 0, limit: Number(limit) };
 }
 
-async function anyExists(paths: string[]): Promise<boolean> {
-  for (const path of paths) {
-    try {
-      if ((await stat(path)).isDirectory()) return true;
-    } catch (err) {
-      if (!isAbsentError(err)) throw err;
-    }
-  }
-  return false;
+/** Synchronous, as the cgroup's files are read (see withinSlice). */
+function anyExists(paths: string[]): Promise<boolean> {
+  return withinSlice(() =>
+    paths.some((path) => {
+      try {
+        return statSync(path).isDirectory();
+      } catch (err) {
+        if (!isAbsentError(err)) throw err;
+        return false;
+      }
+    }),
+  );
 }
