@@ -38,6 +38,11 @@ export class SnapshotterUsageMeter {
     return this.inFlight;
   }
 
+  /** Where the snapshotter keeps its layers (asked of containerd once), without measuring them. */
+  mountpoint(): Promise<string> {
+    return this.snapshotterRoot();
+  }
+
   /** Forgets the last figure: an image came or went. */
   invalidate(): void {
     this.cached = undefined;

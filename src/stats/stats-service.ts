@@ -36,7 +36,7 @@ export interface StatsDependencies {
   collectPeriodMs: number;
   containers: { ofPod(podId: string): Container[] };
   /** The image filesystem, whose mountpoint writable layers share. */
-  imageFs: Pick<SnapshotterUsageMeter, 'current'>;
+  imageFs: Pick<SnapshotterUsageMeter, 'mountpoint'>;
 }
 
 /**
@@ -61,7 +61,8 @@ export class StatsService {
     }
     const layer = await this.writableLayers.get(metadata.snapshotter, container.id);
     if (layer) {
-      const mountpoint = (await this.deps.imageFs.current().catch(() => undefined))?.mountpoint ?? '';
+      // Only the mountpoint: waiting for the image filesystem's usage would hold the call up whenever it is re-measured.
+      const mountpoint = await this.deps.imageFs.mountpoint().catch(() => '');
       reading.writableLayer = { ...layer, mountpoint };
     }
     return reading;
