@@ -6,6 +6,7 @@ import { hostCgroupLayout } from './cgroup-layout.js';
 import { type CgroupStats, readCgroupStats } from './cgroup-stats.js';
 import { CpuRateTracker } from './cpu-rate.js';
 import { type NetworkStats, readNetworkStats } from './network-stats.js';
+import { podCgroupPath } from './pod-cgroup.js';
 import { type LayerUsage, WritableLayerUsage } from './writable-layer-usage.js';
 
 /** One cgroup's figures, with the CPU rate since the last reading of the same cgroup. */
@@ -71,7 +72,7 @@ export class StatsService {
   async pod(sandbox: Sandbox): Promise<PodReading> {
     const reading: PodReading = { sandbox, containers: await Promise.all(this.deps.containers.ofPod(sandbox.id).map((c) => this.container(c))) };
     if (sandbox.state !== 'ready') return reading;
-    const podCgroup = sandbox.metadata.config.linux?.cgroupParent || sandbox.metadata.cgroupsPath;
+    const podCgroup = podCgroupPath(sandbox);
     const cgroup = podCgroup ? await this.cgroup(`pod:${sandbox.id}`, podCgroup) : undefined;
     if (cgroup) reading.cgroup = cgroup;
     if (sandbox.pid > 0 && !sandbox.metadata.hostNetwork) {
