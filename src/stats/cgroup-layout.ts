@@ -1,5 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { unescapeMountinfo } from './mountinfo.js';
 
 export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -9,7 +10,9 @@ export interface V1Mount {
   root: string;
 }
 
-export type V1Controller = 'cpu' | 'cpuacct' | 'memory' | 'pids';
+export type V1Controller = 'cpu' | 'cpuacct' | 'memory' | 'pids' | 'blkio';
+
+const V1_CONTROLLERS: readonly V1Controller[] = ['cpu', 'cpuacct', 'memory', 'pids', 'blkio'];
 
 // Enough for every pod and container of a busy node; past it the cache starts over.
 const DIRS_CACHE_SIZE = 4096;
@@ -66,7 +69,7 @@ export class CgroupLayout {
     const path = cgroupsPathToPath(cgroupsPath);
     if (this.version === 2) return { version: 2, unified: posix.join(this.unifiedRoot, path) };
     const dirs: Partial<Record<V1Controller, string>> = {};
-    for (const controller of ['cpu', 'cpuacct', 'memory', 'pids'] as const) {
+    for (const controller of V1_CONTROLLERS) {
       const mount = this.v1Mounts.get(controller);
       if (mount) dirs[controller] = posix.join(mount.mountPoint, stripMountRoot(path, mount.root));
     }
@@ -156,9 +159,4 @@ function isWithin(path: string, dir: string): boolean {
 function stripMountRoot(path: string, mountRoot: string): string {
   if (mountRoot === '/' || !isWithin(path, mountRoot)) return path;
   return `/${posix.relative(mountRoot, path)}`;
-}
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescapeMountinfo(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }

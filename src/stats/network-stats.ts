@@ -4,9 +4,13 @@ import { nowNs, readOptionalText } from './files.js';
 export interface InterfaceStats {
   name: string;
   rxBytes: number;
+  rxPackets: number;
   rxErrors: number;
+  rxDropped: number;
   txBytes: number;
+  txPackets: number;
   txErrors: number;
+  txDropped: number;
 }
 
 export interface NetworkStats {
@@ -42,7 +46,7 @@ export function pickDefaultInterface(interfaces: InterfaceStats[], ifName: strin
 
 /**
  * /proc/net/dev: two header lines, then "name: 8 receive counters 8 transmit counters"
- * (rx bytes, packets, errs, ...; tx bytes at 8, tx errs at 10). Old kernels put no space after the colon.
+ * (bytes, packets, errs, drop, ... for each; tx starts at 8). Old kernels put no space after the colon.
  */
 export function parseNetDev(text: string): InterfaceStats[] {
   const interfaces: InterfaceStats[] = [];
@@ -52,8 +56,8 @@ export function parseNetDev(text: string): InterfaceStats[] {
     const name = line.slice(0, colon).trim();
     const fields = line.slice(colon + 1).trim().split(/\s+/).map(Number);
     if (name === '' || name === 'lo' || fields.length < 16 || fields.some((f) => !Number.isFinite(f))) continue;
-    const [rxBytes = 0, , rxErrors = 0, , , , , , txBytes = 0, , txErrors = 0] = fields;
-    interfaces.push({ name, rxBytes, rxErrors, txBytes, txErrors });
+    const [rxBytes = 0, rxPackets = 0, rxErrors = 0, rxDropped = 0, , , , , txBytes = 0, txPackets = 0, txErrors = 0, txDropped = 0] = fields;
+    interfaces.push({ name, rxBytes, rxPackets, rxErrors, rxDropped, txBytes, txPackets, txErrors, txDropped });
   }
   return interfaces;
 }

@@ -76,6 +76,7 @@ describe('cgroup layout detection', () => {
         cpuacct: join(root, 'cpu,cpuacct/kubepods/pod123/abc'),
         memory: join(root, 'memory/kubepods/pod123/abc'),
         pids: join(root, 'pids/kubepods/pod123/abc'),
+        blkio: join(root, 'blkio/kubepods/pod123/abc'),
       },
     });
   });

@@ -124,3 +124,56 @@ throttled_usec 0
 nr_bursts 0
 burst_usec 0
 `;
+
+/** cpuacct.stat in USER_HZ ticks (1/100 s). */
+export const V1_CPUACCT_STAT = 'user 250\nsystem 130\n';
+
+export const V1_CPU_STAT = 'nr_periods 1200\nnr_throttled 37\nthrottled_time 2750000000\nnr_bursts 0\nburst_time 0\n';
+
+export const V1_OOM_CONTROL = 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n';
+
+export const V1_BLKIO_BYTES = `8:0 Read 4096
+8:0 Write 8192
+8:0 Sync 12288
+8:0 Async 0
+8:0 Discard 0
+8:0 Total 12288
+253:1 Read 512
+253:1 Write 0
+253:1 Sync 512
+253:1 Async 0
+253:1 Discard 0
+253:1 Total 512
+Total 12800
+`;
+
+export const V1_BLKIO_OPS = `8:0 Read 1
+8:0 Write 2
+8:0 Sync 3
+8:0 Async 0
+8:0 Discard 0
+8:0 Total 3
+253:1 Read 1
+253:1 Write 0
+253:1 Sync 1
+253:1 Async 0
+253:1 Discard 0
+253:1 Total 1
+Total 4
+`;
+
+/** A container cgroup that has been throttled: quota set, busy. */
+export const V2_CPU_STAT_THROTTLED = `usage_usec 3456789
+user_usec 3000000
+system_usec 456789
+core_sched.force_idle_usec 0
+nr_periods 900
+nr_throttled 45
+throttled_usec 1500000
+nr_bursts 0
+burst_usec 0
+`;
+
+export const V2_MEMORY_EVENTS = 'low 0\nhigh 0\nmax 17\noom 3\noom_kill 1\noom_group_kill 0\n';
+
+export const V2_IO_STAT = '8:0 rbytes=1048576 wbytes=2097152 rios=16 wios=32 dbytes=0 dios=0\n253:1 rbytes=4096 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n';

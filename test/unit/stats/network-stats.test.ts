@@ -8,7 +8,7 @@ import { parseNetDev, pickDefaultInterface, readNetworkStats } from '../../../sr
 const NET_DEV = `Inter-|   Receive                                                |  Transmit
  face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
     lo:   16512     192    0    0    0     0          0         0    16512     192    0    0    0     0       0          0
-  eth0: 210755602   10133    3    0    0     0          0         0   941656    8996    5    0    0     0       0          0
+  eth0: 210755602   10133    3    7    0     0          0         0   941656    8996    5    2    0     0       0          0
   net1:1234 5 0 0 0 0 0 0 4321 6 1 0 0 0 0 0
 `;
 
@@ -23,10 +23,10 @@ describe('/proc/<pid>/net/dev parsing', () => {
     await rm(procRoot, { recursive: true, force: true });
   });
 
-  it('reads rx/tx bytes and errors per interface, without loopback', () => {
+  it('reads rx/tx bytes, packets, errors and drops per interface, without loopback', () => {
     assert.deepEqual(parseNetDev(NET_DEV), [
-      { name: 'eth0', rxBytes: 210755602, rxErrors: 3, txBytes: 941656, txErrors: 5 },
-      { name: 'net1', rxBytes: 1234, rxErrors: 0, txBytes: 4321, txErrors: 1 },
+      { name: 'eth0', rxBytes: 210755602, rxPackets: 10133, rxErrors: 3, rxDropped: 7, txBytes: 941656, txPackets: 8996, txErrors: 5, txDropped: 2 },
+      { name: 'net1', rxBytes: 1234, rxPackets: 5, rxErrors: 0, rxDropped: 0, txBytes: 4321, txPackets: 6, txErrors: 1, txDropped: 0 },
     ]);
     assert.deepEqual(parseNetDev('garbage\n  x: 1 2 3\n'), []);
   });
