@@ -166,7 +166,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     puller,
     pods,
     containers,
-    stats: new StatsService({ containerd: client, collectPeriodMs: config.statsCollectPeriodMs, containers, imageFs: imageFsUsage }),
+    stats: new StatsService({ containerd: client, collectPeriodMs: config.statsCollectPeriodMs, containers, imageFs: imageFsUsage, sandboxImage: config.sandboxImage }),
     streaming: { requestUrl: (request) => streamingServer.urlFor(request.kind, streamingCache.insert(request)) },
     recovered,
   };

@@ -2,11 +2,16 @@ import type { Container } from '../container/container.js';
 import type { ContainerdClient } from '../containerd/client.js';
 import type { SnapshotterUsageMeter } from '../image/snapshotter-usage.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { BlockDeviceNames } from './block-devices.js';
 import { hostCgroupLayout } from './cgroup-layout.js';
 import { type CgroupStats, readCgroupStats } from './cgroup-stats.js';
 import { CpuRateTracker } from './cpu-rate.js';
+import { nowNs } from './files.js';
+import { FilesystemInfo } from './filesystem-info.js';
+import { readPodFigures } from './metric-figures.js';
 import { type NetworkStats, readNetworkStats } from './network-stats.js';
 import { podCgroupPath } from './pod-cgroup.js';
+import { buildPodMetrics, type PodMetricSet } from './pod-metrics.js';
 import { type LayerUsage, WritableLayerUsage } from './writable-layer-usage.js';
 
 /** One cgroup's figures, with the CPU rate since the last reading of the same cgroup. */
@@ -38,16 +43,20 @@ export interface StatsDependencies {
   containers: { ofPod(podId: string): Container[] };
   /** The image filesystem, whose mountpoint writable layers share. */
   imageFs: Pick<SnapshotterUsageMeter, 'mountpoint'>;
+  /** The pause image, which cadvisor labels a pod's network series with. */
+  sandboxImage: string;
 }
 
 /**
- * Figures of pods and containers for the stats calls: cgroup files read at
- * call time (a few small files each), writable layers from a cache refreshed
- * in the background, CPU rates from the previous reading.
+ * Figures of pods and containers for the stats and metrics calls: cgroup
+ * files read at call time (a few small files each), writable layers from a
+ * cache refreshed in the background, CPU rates from the previous reading.
  */
 export class StatsService {
   private readonly cpuRate = new CpuRateTracker();
   private readonly writableLayers: WritableLayerUsage;
+  private readonly deviceNames = new BlockDeviceNames();
+  private readonly filesystems = new FilesystemInfo();
 
   constructor(private readonly deps: StatsDependencies) {
     this.writableLayers = new WritableLayerUsage(deps.containerd, deps.collectPeriodMs);
@@ -80,6 +89,34 @@ export class StatsService {
       if (network) reading.network = network;
     }
     return reading;
+  }
+
+  /**
+   * cadvisor's metric families for each ready pod given (its network) and its
+   * running containers (everything else). Whatever all pods share (the cgroup
+   * layout, the snapshotter's filesystem, device names) is looked up once.
+   */
+  async podMetrics(sandboxes: Sandbox[]): Promise<PodMetricSet[]> {
+    const [layout, mountpoint] = await Promise.all([hostCgroupLayout(), this.deps.imageFs.mountpoint().catch(() => '')]);
+    const filesystem = await this.filesystems.of(mountpoint);
+    const sources = {
+      layout,
+      filesystem,
+      sandboxImage: this.deps.sandboxImage,
+      containersOf: (podId: string) => this.deps.containers.ofPod(podId),
+      writableLayer: (container: Container) => this.writableLayers.get(container.metadata.snapshotter, container.id),
+    };
+    const pods = await Promise.all(sandboxes.filter((s) => s.state === 'ready').map((s) => readPodFigures(s, sources)));
+    const deviceNames = await this.namesOfDevices(pods.flatMap((p) => p.containers.map((c) => c.usage)));
+    const now = nowNs();
+    return pods.map((pod) => buildPodMetrics({ ...pod, deviceNames }, now));
+  }
+
+  private async namesOfDevices(usages: Array<{ io: Array<{ major: number; minor: number }> }>): Promise<Map<string, string>> {
+    const devices = new Map<string, { major: number; minor: number }>();
+    for (const usage of usages) for (const d of usage.io) devices.set(`${d.major}:${d.minor}`, d);
+    const names = await Promise.all([...devices.values()].map((d) => this.deviceNames.name(d.major, d.minor)));
+    return new Map([...devices.keys()].map((id, i) => [id, names[i]!]));
   }
 
   private async cgroup(key: string, cgroupsPath: string): Promise<CgroupReading | undefined> {
