@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { UnimplementedError } from '../errors.js';
 import type { ServerContext } from './context.js';
+import { EncodedResponse } from './encoded-response.js';
 import { toServiceError } from './grpc-status.js';
 
 /** A unary RPC: takes the decoded request, returns the response message. */
@@ -82,5 +83,15 @@ export function registerService(
       implementation[method] = unaryHandler(ctx, name, table.unary[method] ?? unimplemented);
     }
   }
-  server.addService(service, implementation);
+  server.addService(passEncodedResponses(service), implementation);
+}
+
+/** The service with every method sending an EncodedResponse's bytes as they are. */
+function passEncodedResponses(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const methods: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [method, definition] of Object.entries(service)) {
+    const serialize = definition.responseSerialize;
+    methods[method] = { ...definition, responseSerialize: (value: unknown) => (value instanceof EncodedResponse ? value.bytes : serialize(value)) };
+  }
+  return methods;
 }
