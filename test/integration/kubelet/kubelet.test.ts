@@ -121,8 +121,11 @@ describe('kubelet v1.37.2 standalone on cri-ts', () => {
       if (!sawBackOff) await waitForPod(kubelet, name, 'waiting in CrashLoopBackOff', (p) => containerStatus(p, 'crash')?.state.waiting?.reason === 'CrashLoopBackOff', 30_000);
       const more = await waitForPod(kubelet, name, 'restart count still rising', (p) => (containerStatus(p, 'crash')?.restartCount ?? 0) > (crash?.restartCount ?? 0), 30_000);
       assert.equal(containerStatus(more, 'crash')?.lastState.terminated?.exitCode, 7);
-      // the previous attempt's log, through kubelet
-      assert.equal(await podLog('crashloop', 'crash', '?previous=true'), 'attempt\n');
+      // the previous attempt's log, through kubelet; kubelet may be between attempts (its previous container's log not yet
+      // known), so it is asked again until it answers
+      let previous = '';
+      await waitFor('the previous attempt\'s log through kubelet', async () => (previous = await podLog('crashloop', 'crash', '?previous=true')) === 'attempt\n', 15_000).catch(() => undefined);
+      assert.equal(previous, 'attempt\n');
       await kubelet.removeManifest('crashloop');
     });
 
@@ -279,15 +282,26 @@ describe('kubelet v1.37.2 standalone on cri-ts', () => {
     });
 
     // Needs ListMetricDescriptors and ListPodSandboxMetrics in cri-ts (branch `metrics`): until then kubelet has no container_* families.
-    it('/metrics/cadvisor (PodAndContainerStatsFromCRI) has container_* families for the pods, from ListPodSandboxMetrics', async () => {
-      const body = (await kubelet.get('/metrics/cadvisor')).body;
+    it('/metrics/cadvisor (PodAndContainerStatsFromCRI) has container_* families for the pods, from ListPodSandboxMetrics', { timeout: 120_000 }, async () => {
+      // CRI metric values are whole numbers, so CPU seconds read 0 until a container has used a whole second (as with containerd):
+      // this one spins for 3 s, then idles.
+      await kubelet.writeManifest('spin', staticPod('spin', { containers: [container('spin', `timeout 3 sh -c 'while :; do :; done'; ${IDLE}`)] }));
+      const sampleOf = (body: string, family: string, pod: string, name: string): number | undefined => {
+        const line = body.split('\n').find((l) => l.startsWith(`${family}{`) && l.includes(`container="${name}"`) && l.includes(`pod="${full(pod)}"`));
+        return line === undefined ? undefined : Number(line.slice(line.lastIndexOf('}') + 1).trim().split(' ')[0]);
+      };
+      let body = '';
+      await waitFor('a whole CPU second of the spinning container in /metrics/cadvisor', async () => {
+        body = (await kubelet.get('/metrics/cadvisor')).body;
+        return (sampleOf(body, 'container_cpu_usage_seconds_total', 'spin', 'spin') ?? 0) >= 1;
+      }, 60_000).catch(() => undefined);
       const families = [...new Set(body.split('\n').filter((l) => l.startsWith('# TYPE ')).map((l) => l.split(' ')[2]))];
-      for (const family of ['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes']) {
-        const sample = body.split('\n').find((l) => l.startsWith(`${family}{`) && l.includes('container="web"') && l.includes(`pod="${full('web')}"`));
-        assert.ok(sample, `no ${family} sample for container web of ${full('web')}; families: ${families.join(', ')}`);
-        const value = Number(sample.slice(sample.lastIndexOf('}') + 1).trim().split(' ')[0]);
-        assert.ok(value > 0, sample);
+      assert.ok((sampleOf(body, 'container_cpu_usage_seconds_total', 'spin', 'spin') ?? 0) >= 1, `container spin's CPU seconds; families: ${families.join(', ')}`);
+      for (const name of ['spin', 'web']) {
+        const pod = name;
+        assert.ok((sampleOf(body, 'container_memory_working_set_bytes', pod, name) ?? 0) > 0, `container ${name}'s working set`);
       }
+      await kubelet.removeManifest('spin');
     });
   });
 
