@@ -18,18 +18,12 @@ DIR=${CRI_TS_CACHE:-/var/cache/cri-ts}/containerd/$VERSION/bin
 MOD=github.com/containerd/containerd/v2
 LDFLAGS="-X $MOD/version.Version=$VERSION"
 
-if [ -x "$DIR/containerd" ] && [ -x "$DIR/containerd-shim-runc-v2" ] && [ -x "$DIR/ctr" ]; then
-  echo "$DIR"
-  exit 0
-fi
-command -v go >/dev/null || { echo "build-containerd.sh: Go is needed to build containerd" >&2; exit 1; }
-mkdir -p "$DIR"
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-cd "$scratch"
+. "$(dirname "$0")/../go-module-build.sh"
+exit_if_built "$DIR" containerd containerd-shim-runc-v2 ctr
+enter_scratch_module build-containerd.sh "$DIR"
 
 go mod download "$MOD@$VERSION" >&2
-export GOPROXY="file://$(go env GOMODCACHE)/cache/download,$(go env GOPROXY)"
+prefer_module_cache
 export GOFLAGS="${GOFLAGS:-} -trimpath" GOBIN="$scratch/bin"
 
 echo "build-containerd.sh: building containerd $VERSION" >&2

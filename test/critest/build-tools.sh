@@ -19,18 +19,12 @@ DIR=${CRI_TS_CACHE:-/var/cache/cri-ts}/tools/$VERSION
 MOD=sigs.k8s.io/cri-tools
 LDFLAGS="-X $MOD/pkg/version.Version=$VERSION"
 
-if [ -x "$DIR/crictl" ] && [ -x "$DIR/critest" ]; then
-  echo "$DIR"
-  exit 0
-fi
-command -v go >/dev/null || { echo "build-tools.sh: Go is needed to build crictl and critest" >&2; exit 1; }
-mkdir -p "$DIR"
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-cd "$scratch"
+. "$(dirname "$0")/../go-module-build.sh"
+exit_if_built "$DIR" crictl critest
+enter_scratch_module build-tools.sh "$DIR"
 
 go mod download "$MOD@$VERSION" >&2
-export GOPROXY="file://$(go env GOMODCACHE)/cache/download,$(go env GOPROXY)"
+prefer_module_cache
 
 if [ ! -x "$DIR/crictl" ]; then
   echo "build-tools.sh: building crictl $VERSION" >&2

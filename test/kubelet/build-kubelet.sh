@@ -18,20 +18,14 @@ VERSION=${KUBELET_VERSION:-v1.37.2}
 STAGING=v0.${VERSION#v1.}
 DIR=${CRI_TS_CACHE:-/var/cache/cri-ts}/kubelet/$VERSION
 
-if [ -x "$DIR/kubelet" ]; then
-  echo "$DIR"
-  exit 0
-fi
-command -v go >/dev/null || { echo "build-kubelet.sh: Go is needed to build kubelet" >&2; exit 1; }
-mkdir -p "$DIR"
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-cd "$scratch"
+. "$(dirname "$0")/../go-module-build.sh"
+exit_if_built "$DIR" kubelet
+enter_scratch_module build-kubelet.sh "$DIR"
 
 GOMOD=$(go mod download -json "k8s.io/kubernetes@$VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
 mapfile -t staging < <(sed -nE 's#^(replace)?[[:space:]]*([^[:space:]]+)[[:space:]]+=>[[:space:]]+\./staging/.*#\2#p' "$GOMOD")
 [ ${#staging[@]} -gt 0 ] || { echo "build-kubelet.sh: no staging replaces found in $GOMOD" >&2; exit 1; }
-export GOPROXY="file://$(go env GOMODCACHE)/cache/download,$(go env GOPROXY)"
+prefer_module_cache
 export GOFLAGS="${GOFLAGS:-} -trimpath"
 
 echo "build-kubelet.sh: building kubelet $VERSION (${#staging[@]} staging modules at $STAGING)" >&2
