@@ -7,17 +7,12 @@ import { CgroupLayout } from '../../../src/stats/cgroup-layout.js';
 import { parseBlkio, parseIoStat, readCgroupUsage } from '../../../src/stats/cgroup-usage.js';
 import {
   fakeMountinfo,
-  V1_BLKIO_BYTES,
-  V1_BLKIO_OPS,
-  V1_CPU_STAT,
-  V1_CPUACCT_STAT,
-  V1_MEMORY_STAT,
-  V1_OOM_CONTROL,
   V2_CPU_STAT_THROTTLED,
   V2_IO_STAT,
   V2_MEMORY_EVENTS,
   V2_MEMORY_STAT,
   writeCgroupFiles,
+  writeV1MetricsCgroup,
 } from './fake-cgroups.js';
 
 const PATH = '/kubepods/burstable/pod123/abc';
@@ -30,23 +25,7 @@ describe('cgroup figures for metrics, v1', () => {
     dir = await mkdtemp(join(tmpdir(), 'cri-ts-v1usage-'));
     await writeFile(join(dir, 'mountinfo'), fakeMountinfo(dir));
     layout = await CgroupLayout.detect({ root: dir, mountinfoPath: join(dir, 'mountinfo') });
-    const procs = { 'cgroup.procs': '41\n42\n' };
-    await writeCgroupFiles(dir, `cpu,cpuacct${PATH}`, { ...procs, 'cpuacct.stat': V1_CPUACCT_STAT, 'cpu.stat': V1_CPU_STAT });
-    await writeCgroupFiles(dir, `memory${PATH}`, {
-      ...procs,
-      'memory.usage_in_bytes': '8888320\n',
-      'memory.max_usage_in_bytes': '9999360\n',
-      'memory.failcnt': '5\n',
-      'memory.kmem.usage_in_bytes': '1228800\n',
-      'memory.oom_control': V1_OOM_CONTROL,
-      'memory.stat': V1_MEMORY_STAT,
-    });
-    await writeCgroupFiles(dir, `pids${PATH}`, { ...procs, 'pids.current': '3\n', 'pids.max': 'max\n' });
-    await writeCgroupFiles(dir, `blkio${PATH}`, {
-      ...procs,
-      'blkio.throttle.io_service_bytes_recursive': V1_BLKIO_BYTES,
-      'blkio.throttle.io_serviced_recursive': V1_BLKIO_OPS,
-    });
+    await writeV1MetricsCgroup(dir, PATH, { 'pids.current': '3\n', 'pids.max': 'max\n' });
     // An old kernel's memory cgroup: no kmem, no oom_kill line, no pids or blkio hierarchy files.
     await writeCgroupFiles(dir, 'memory/old', {
       'cgroup.procs': '',

@@ -177,3 +177,23 @@ burst_usec 0
 export const V2_MEMORY_EVENTS = 'low 0\nhigh 0\nmax 17\noom 3\noom_kill 1\noom_group_kill 0\n';
 
 export const V2_IO_STAT = '8:0 rbytes=1048576 wbytes=2097152 rios=16 wios=32 dbytes=0 dios=0\n253:1 rbytes=4096 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n';
+
+/**
+ * A v1 container cgroup at `path` in every hierarchy the metrics read (cpu,
+ * memory, pids, blkio), with processes 41 and 42 and the V1_* samples' figures.
+ */
+export async function writeV1MetricsCgroup(root: string, path: string, pids: Record<string, string> = { 'pids.current': '3\n' }): Promise<void> {
+  const procs = { 'cgroup.procs': '41\n42\n' };
+  await writeCgroupFiles(root, `cpu,cpuacct${path}`, { ...procs, 'cpuacct.stat': V1_CPUACCT_STAT, 'cpu.stat': V1_CPU_STAT });
+  await writeCgroupFiles(root, `memory${path}`, {
+    ...procs,
+    'memory.usage_in_bytes': '8888320\n',
+    'memory.max_usage_in_bytes': '9999360\n',
+    'memory.failcnt': '5\n',
+    'memory.kmem.usage_in_bytes': '1228800\n',
+    'memory.oom_control': V1_OOM_CONTROL,
+    'memory.stat': V1_MEMORY_STAT,
+  });
+  await writeCgroupFiles(root, `pids${path}`, { ...procs, ...pids });
+  await writeCgroupFiles(root, `blkio${path}`, { ...procs, 'blkio.throttle.io_service_bytes_recursive': V1_BLKIO_BYTES, 'blkio.throttle.io_serviced_recursive': V1_BLKIO_OPS });
+}

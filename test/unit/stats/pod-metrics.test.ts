@@ -10,17 +10,12 @@ import { parseNetDev } from '../../../src/stats/network-stats.js';
 import { buildPodMetrics, type ContainerFigures, type MetricSample, type PodFigures, type PodMetricSet } from '../../../src/stats/pod-metrics.js';
 import {
   fakeMountinfo,
-  V1_BLKIO_BYTES,
-  V1_BLKIO_OPS,
-  V1_CPU_STAT,
-  V1_CPUACCT_STAT,
-  V1_MEMORY_STAT,
-  V1_OOM_CONTROL,
   V2_CPU_STAT_THROTTLED,
   V2_IO_STAT,
   V2_MEMORY_EVENTS,
   V2_MEMORY_STAT,
   writeCgroupFiles,
+  writeV1MetricsCgroup,
 } from './fake-cgroups.js';
 
 // critest v1.37.0 (pkg/validate/pod.go): the names its two [Conformance] metrics specs check.
@@ -139,23 +134,7 @@ for (const version of [1, 2] as const) {
       if (version === 1) {
         await writeFile(join(root, 'mountinfo'), fakeMountinfo(root));
         layout = await CgroupLayout.detect({ root, mountinfoPath: join(root, 'mountinfo') });
-        const procs = { 'cgroup.procs': '41\n42\n' };
-        await writeCgroupFiles(root, `cpu,cpuacct${CGROUP}`, { ...procs, 'cpuacct.stat': V1_CPUACCT_STAT, 'cpu.stat': V1_CPU_STAT });
-        await writeCgroupFiles(root, `memory${CGROUP}`, {
-          ...procs,
-          'memory.usage_in_bytes': '8888320\n',
-          'memory.max_usage_in_bytes': '9999360\n',
-          'memory.failcnt': '5\n',
-          'memory.kmem.usage_in_bytes': '1228800\n',
-          'memory.oom_control': V1_OOM_CONTROL,
-          'memory.stat': V1_MEMORY_STAT,
-        });
-        await writeCgroupFiles(root, `pids${CGROUP}`, { ...procs, 'pids.current': '3\n' });
-        await writeCgroupFiles(root, `blkio${CGROUP}`, {
-          ...procs,
-          'blkio.throttle.io_service_bytes_recursive': V1_BLKIO_BYTES,
-          'blkio.throttle.io_serviced_recursive': V1_BLKIO_OPS,
-        });
+        await writeV1MetricsCgroup(root, CGROUP);
       } else {
         await writeCgroupFiles(root, '', { 'cgroup.controllers': 'cpu io memory pids\n' });
         layout = await CgroupLayout.detect({ root, mountinfoPath: join(root, 'missing') });
