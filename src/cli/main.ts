@@ -2,9 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, LOG_FORMATS, LOG_LEVELS, loadConfig } from '../config/config.js';
-import { startDaemon } from '../daemon.js';
-import { diagnoseNode } from '../doctor/node-checks.js';
-import { formatReport, hasFailure } from '../doctor/report.js';
 import { createLogger } from '../log.js';
 import { defaultConfigFile, packageVersion } from '../package-paths.js';
 
@@ -36,6 +33,8 @@ async function serve(args: string[]): Promise<void> {
   if (values['log-level'] !== undefined) config.logLevel = oneOf('--log-level', values['log-level'], LOG_LEVELS);
   if (values['log-format'] !== undefined) config.logFormat = oneOf('--log-format', values['log-format'], LOG_FORMATS);
   const log = createLogger(config.logLevel, config.logFormat);
+  // Loaded here: `version`, `config` and `doctor` need none of the daemon's modules (grpc-js, the protos).
+  const { startDaemon } = await import('../daemon.js');
   const daemon = await startDaemon(config, log);
   const onSignal = (signal: NodeJS.Signals): void => {
     log.info({ signal }, 'signal received');
@@ -56,6 +55,7 @@ async function serve(args: string[]): Promise<void> {
 
 async function doctor(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, strict: true });
+  const [{ diagnoseNode }, { formatReport, hasFailure }] = await Promise.all([import('../doctor/node-checks.js'), import('../doctor/report.js')]);
   const results = await diagnoseNode(values.config);
   const text = values.json ? `${JSON.stringify(results, null, 2)}\n` : formatReport(results, process.stdout.isTTY === true && !process.env.NO_COLOR);
   // Written out before exiting: a pipe would otherwise lose the end of it.
