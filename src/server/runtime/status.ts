@@ -52,13 +52,14 @@ export async function status(ctx: ServerContext, request: StatusRequest__Output)
       const handler = ctx.config.containerd.runtimes[name || ctx.config.containerd.defaultRuntimeName];
       const binary = handler && ociRuntimeBinary(handler);
       const features = binary ? await ociRuntimeFeatures(binary) : { recursiveReadOnlyMounts: false, userNamespaces: false };
-      return { name, features: { recursiveReadOnlyMounts: features.recursiveReadOnlyMounts, userNamespaces: false } };
+      return { name, features };
     }),
   );
   const response: StatusResponse = {
     status: { conditions: [runtime, network.condition] },
     runtimeHandlers: handlerFeatures,
-    features: { supplementalGroupsPolicy: true, mountOptions: true },
+    // A host-network pod in its own user namespace gets the node's /sys bound read-only (sysfs needs a netns of the pod's userns).
+    features: { supplementalGroupsPolicy: true, mountOptions: true, userNamespacesHostNetwork: true },
     info: {},
   };
   if (request.verbose) {
