@@ -130,6 +130,24 @@ describe('user namespaces: a pod of its own user namespace on runc 1.4 (mode POD
       await registry.stop();
     }
   });
+
+  it("leaves no netns, lease or image copy behind once the pod is removed (containerd collects the copy with its last container)", async () => {
+    const { stack, podId } = fixture;
+    const copies = async () => {
+      const names: string[] = [];
+      for await (const page of stack.client.listSnapshots({ snapshotter: 'overlayfs' })) names.push(...page.info.map((s) => s.name));
+      return names.filter((n) => n.startsWith('cri-ts-userns/'));
+    };
+    const made = await copies();
+    // The pause image, busybox and the VOLUME test image: one copy each for this mapping.
+    assert.equal(made.length, 3, made.join(', '));
+    for (const name of made) assert.match(name, new RegExp(`^cri-ts-userns/u${HOST_ID}\\+${LENGTH}/g${HOST_ID}\\+${LENGTH}/sha256:[0-9a-f]{64}$`));
+    const removed = await crictl(stack.criTs.socket, ['rmp', '-f', podId], 60);
+    assert.equal(removed.code, 0, removed.stderr);
+    await assert.rejects(stat(`/run/netns/cri-ts-${podId.slice(0, 32)}`));
+    await waitFor('the image copies collected', async () => (await copies()).length === 0, 30_000);
+    assert.deepEqual((await stack.client.leases.List({ filters: [] })).leases.map((l) => l.id), []);
+  });
 });
 
 describe('user namespaces: what cri-ts reports, and the requests it refuses', () => {
