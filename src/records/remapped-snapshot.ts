@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { ContainerdClient } from '../containerd/client.js';
-import { CriError, errorMessage, isCriError } from '../errors.js';
+import { CriError, errorMessage, ignoreNotFound, isCriError } from '../errors.js';
 import { runCommandOrThrow } from '../host/command-runner.js';
 import type { Logger } from '../log.js';
 import type { OciIdMapping } from '../oci/oci-types.js';
 import { USERNS_FIELD } from '../oci/user-namespace.js';
-import { removeSnapshot } from './container-records.js';
 import { shiftOwnership } from './id-shift.js';
 import { withSnapshotMounted } from './snapshot-mount.js';
 
@@ -93,6 +92,7 @@ async function makeCopy(containerd: ContainerdClient, request: RemapRequest, key
     if (err instanceof CriError) throw err;
     throw new CriError('Internal', `copying image snapshot ${request.parent} for the pod's user namespace: ${errorMessage(err)}`, { cause: err });
   } finally {
-    await Promise.all([removeSnapshot(containerd, snapshotter, sourceKey), removeSnapshot(containerd, snapshotter, copyKey)]);
+    // The view goes; the copy is gone already once committed.
+    await Promise.all([sourceKey, copyKey].map((k) => containerd.snapshots.Remove({ snapshotter, key: k }).catch(ignoreNotFound)));
   }
 }
