@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what cri-ts needs and is missing, then builds it. Safe to run again.
 #   install-deps.sh           what running cri-ts needs
-#   install-deps.sh --test    plus what the test suite needs (registry, image tools, crictl, critest, kubelet)
+#   install-deps.sh --test    plus what the test suite needs (registry, image tools, crictl, critest, kubelet, runc v1.4.0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNTIME_PACKAGES=(containerd runc containernetworking-plugins iptables iproute2 util-linux socat)
-TEST_PACKAGES=(crun docker-registry skopeo umoci busybox gcc libc6-dev curl procps apache2-utils)
+TEST_PACKAGES=(crun docker-registry skopeo umoci busybox gcc libc6-dev curl procps apache2-utils libseccomp-dev)
 
 want=("${RUNTIME_PACKAGES[@]}")
 [ "${1:-}" = "--test" ] && want+=("${TEST_PACKAGES[@]}")
@@ -43,6 +43,7 @@ fi
 if [ "${1:-}" = "--test" ]; then
   bash test/critest/build-tools.sh >/dev/null
   bash test/kubelet/build-kubelet.sh >/dev/null # for test/integration/kubelet; cached, ~9 minutes cold
+  bash test/runc/build-runc.sh >/dev/null # the user-namespace runtime handler (Debian's runc 1.1.5 has no idmapped mounts); cached
   # crun (the tests' second runtime handler) refuses a hybrid cgroup host whose
   # cgroup2 still offers controllers ("cgroups in hybrid mode not supported");
   # on these hosts that is hugetlb alone, so it gets a v1 hierarchy of its own.

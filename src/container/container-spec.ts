@@ -21,6 +21,7 @@ import { withPrivileged } from '../oci/privileged.js';
 import { withAnnotations, withArgs, withCwd, withEnv, withReadonlyRootfs, withUserIds } from '../oci/process.js';
 import { withLinuxResources } from '../oci/resources.js';
 import { seccompProfileFor } from '../oci/seccomp.js';
+import { containerUserNamespace, type PodUserNamespace, podUserNamespace, USERNS_FIELD, withHostSysfs, withUserNamespace } from '../oci/user-namespace.js';
 
 export interface ContainerSpecInput {
   id: string;
@@ -68,6 +69,12 @@ export function pidNamespace(input: Pick<ContainerSpecInput, 'config' | 'sandbox
   return { kind: 'new' };
 }
 
+/** A container's user namespace: its pod's (InvalidArgument when its config asks for another). */
+export function userNamespaceOf(config: ContainerConfig__Output, sandbox: Pick<SandboxMetadata, 'config'>): PodUserNamespace {
+  const pod = podUserNamespace(sandbox.config.linux?.securityContext?.namespaceOptions?.usernsOptions);
+  return containerUserNamespace(config.linux?.securityContext?.namespaceOptions?.usernsOptions, pod);
+}
+
 /**
  * The OCI spec of an app container, from the image config and the CRI
  * config, as a list of small options: process, user, namespaces shared with
@@ -100,11 +107,20 @@ export async function buildContainerSpec(input: ContainerSpecInput): Promise<Oci
   const hostIpc = sandbox.config.linux?.securityContext?.namespaceOptions?.ipc === 'NODE';
   withNamespace(spec, 'ipc', hostIpc ? { kind: 'host' } : { kind: 'join', path: `${pause}/ipc` });
   withNamespace(spec, 'uts', sandbox.hostNetwork ? { kind: 'host' } : { kind: 'join', path: `${pause}/uts` });
-  withNamespace(spec, 'pid', pidNamespace(input));
+  const pid = pidNamespace(input);
+  withNamespace(spec, 'pid', pid);
+  const userns = userNamespaceOf(config, sandbox);
+  if (userns.mode === 'pod') {
+    // /proc mounts only from the user namespace that owns the pid namespace.
+    if (pid.kind === 'host') throw new InvalidArgumentError(`linux.security_context.namespace_options.pid NODE cannot be combined with the pod's own user namespace (${USERNS_FIELD} mode POD)`);
+    withUserNamespace(spec, { ...userns, join: `${pause}/user` });
+    if (sandbox.hostNetwork) withHostSysfs(spec);
+  }
+  const podMappings = userns.mode === 'pod' ? { uidMappings: [userns.uidMapping], gidMappings: [userns.gidMapping] } : undefined;
 
   const files = { ...input.sandboxFiles, shm: hostIpc ? '/dev/shm' : input.sandboxFiles.shm };
-  withSandboxFiles(spec, files, config.mounts, security?.readonlyRootfs ?? false);
-  await withCriMounts(spec, config.mounts, input.imageVolumes, input.imageMountSources);
+  withSandboxFiles(spec, files, config.mounts, security?.readonlyRootfs ?? false, podMappings);
+  await withCriMounts(spec, config.mounts, input.imageVolumes, input.imageMountSources, userns.mode === 'pod');
 
   const capabilities = security?.capabilities;
   if (privileged) {

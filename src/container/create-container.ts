@@ -1,7 +1,7 @@
 import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createRecordAndSnapshot } from '../records/container-records.js';
+import { createRecordAndSnapshot, remapFor } from '../records/container-records.js';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import { chainIds } from '../image/chain-ids.js';
@@ -11,7 +11,7 @@ import { UndoStack } from '../undo-stack.js';
 import { Container, type ContainerMetadata, containerNameKey } from './container.js';
 import { type ContainerContext, containerIoDir, containerRootDir, openContainerIo, removeContainerRootDir } from './container-context.js';
 import { textEnvs } from './container-env.js';
-import { buildContainerSpec } from './container-spec.js';
+import { buildContainerSpec, userNamespaceOf } from './container-spec.js';
 import { CONTAINER_EXTENSION, encodeContainerMetadata } from './container-store.js';
 import { resolveUser } from './image-user.js';
 import { imageMountGcLabels, imageMountSources, mountImageMounts, planImageMounts, releaseImageMounts } from './image-mounts.js';
@@ -39,6 +39,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
   }
   const image = await ctx.images.find(imageText);
   if (!image) throw new NotFoundError(`image "${imageText}" not found; pull it first`);
+  const userns = userNamespaceOf(config, sandbox.metadata);
   const imageMounts = await planImageMounts(ctx.images, config.mounts);
   const handler = resolveRuntimeHandler(ctx.config.containerd, sandbox.metadata.runtimeHandler);
   const { snapshotter } = handler;
@@ -132,6 +133,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
         parent,
         snapshotLabels: { [CriTsLabel.sandboxId]: sandbox.id },
         extensions: { [CONTAINER_EXTENSION]: encodeContainerMetadata(metadata) },
+        ...remapFor(userns, join(ctx.config.state, 'scratch'), log),
       },
       undo,
     );
@@ -139,7 +141,8 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
       undo.push('unmount the image mounts and remove their views', () => releaseImageMounts(ctx.containerd, imageMountSet));
       await mountImageMounts(ctx.containerd, imageMountSet);
     }
-    await populateImageVolumes(volumes, mounts, join(ctx.config.state, 'scratch'));
+    const root = userns.mode === 'pod' ? { uid: userns.uidMapping.hostID, gid: userns.gidMapping.hostID } : undefined;
+    await populateImageVolumes(volumes, mounts, join(ctx.config.state, 'scratch'), root);
     const io = await preparedIo;
     const container = new Container(metadata);
     container.preparedIo = io;

@@ -9,7 +9,7 @@ import { chainIds } from '../image/chain-ids.js';
 import type { ImageCatalog } from '../image/image-catalog.js';
 import { removeSnapshot, viewSnapshot } from '../records/container-records.js';
 import { checkImageSubPath, resolveImageSubPath } from './image-sub-path.js';
-import { mountSnapshotReadOnly } from './snapshot-mount.js';
+import { mountSnapshotReadOnly } from '../records/snapshot-mount.js';
 
 /**
  * A CRI mount of an image (Mount.image, Kubernetes' image volumes) as the

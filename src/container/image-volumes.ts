@@ -1,11 +1,11 @@
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { runCommandOrThrow } from '../host/command-runner.js';
 import { CriError, errorMessage } from '../errors.js';
 import type { Mount__Output } from '../generated/cri/runtime/v1/Mount.js';
 import type { VolumeDirectory } from '../oci/mounts.js';
-import { layerDirs, type SnapshotMount } from './rootfs-files.js';
-import { mountSnapshotReadOnly } from './snapshot-mount.js';
+import { type SnapshotMount, withSnapshotMounted } from '../records/snapshot-mount.js';
+import { layerDirs } from './rootfs-files.js';
 
 /** An image VOLUME given a host directory of the container's own. */
 export type ImageVolume = VolumeDirectory;
@@ -44,41 +44,35 @@ export async function probeImagePath(layers: readonly string[], path: string): P
   return top ?? { kind: 'absent' };
 }
 
-/** Mounts the snapshot read-only at a temporary directory under `scratchDir` for `work`, then unmounts it. */
-async function withReadOnlyRootfs<T>(mounts: readonly SnapshotMount[], scratchDir: string, work: (root: string) => Promise<T>): Promise<T> {
-  await mkdir(scratchDir, { recursive: true, mode: 0o700 });
-  const root = await mkdtemp(join(scratchDir, 'volume-source-'));
-  try {
-    await mountSnapshotReadOnly(mounts, root);
-    try {
-      return await work(root);
-    } finally {
-      await runCommandOrThrow('umount', [root]);
-    }
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
-
 /**
  * Fills each volume's directory from the image, as containerd's WithVolumes
  * does: owner and mode of the image's directory, and a copy of what it holds
  * (through a read-only mount of the snapshot, only when it holds anything).
- * A path the image lacks becomes an empty directory owned by root.
+ * A path the image lacks becomes an empty directory owned by the container's
+ * root: `root` gives its host IDs (the mapped ones in a pod's own user
+ * namespace, whose rootfs already carries mapped owners).
  */
-export async function populateImageVolumes(volumes: readonly ImageVolume[], rootfs: readonly SnapshotMount[], scratchDir: string): Promise<void> {
+export async function populateImageVolumes(
+  volumes: readonly ImageVolume[],
+  rootfs: readonly SnapshotMount[],
+  scratchDir: string,
+  root: { uid: number; gid: number } = { uid: 0, gid: 0 },
+): Promise<void> {
   const layers = layerDirs(rootfs);
   const withContent: ImageVolume[] = [];
   for (const volume of volumes) {
     const found = await probeImagePath(layers, volume.containerPath);
     await mkdir(volume.hostPath, { recursive: true, mode: 0o755 });
-    if (found.kind === 'absent') continue;
+    if (found.kind === 'absent') {
+      if (root.uid !== 0 || root.gid !== 0) await chown(volume.hostPath, root.uid, root.gid);
+      continue;
+    }
     await chown(volume.hostPath, found.uid, found.gid);
     await chmod(volume.hostPath, found.mode);
     if (found.hasContent) withContent.push(volume);
   }
   if (withContent.length === 0) return;
-  await withReadOnlyRootfs(rootfs, scratchDir, async (root) => {
+  await withSnapshotMounted(rootfs, scratchDir, 'ro', async (root) => {
     for (const volume of withContent) {
       try {
         await runCommandOrThrow('cp', ['-a', '--', `${join(root, volume.containerPath)}/.`, `${volume.hostPath}/`]);

@@ -1,12 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SnapshotMount } from '../records/snapshot-mount.js';
 
-/** A mount as containerd's snapshotter returns it. */
-export interface SnapshotMount {
-  type: string;
-  source: string;
-  options: string[];
-}
+export type { SnapshotMount };
 
 /**
  * The directories of a snapshot's layers, topmost first, read from its mounts

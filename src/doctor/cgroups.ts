@@ -2,7 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CriTsConfig } from '../config/config.js';
 import { type CheckResult, fail, ok, warn } from './check.js';
-import { ociRuntimeBinary } from './runtime-handlers.js';
+import { ociRuntimeBinary } from '../config/runtime-binary.js';
 
 const NAME = 'cgroups';
 

@@ -1,18 +1,11 @@
 import type { ContainerdConfig, RuntimeHandlerConfig } from '../config/config.js';
+import { ociRuntimeBinary } from '../config/runtime-binary.js';
 import { type CheckResult, fail, ok, warn } from './check.js';
 import { findExecutable, firstOutputLine } from './host-probes.js';
-
-const RUNC_SHIMS = ['io.containerd.runc.v2', 'io.containerd.runc.v1'];
 
 /** containerd runs runtime type io.containerd.NAME.vN as the binary containerd-shim-NAME-vN. */
 export function shimBinaryName(runtimeType: string): string {
   return `containerd-shim-${runtimeType.replace(/^io\.containerd\./, '').replace(/\./g, '-')}`;
-}
-
-/** The OCI runtime a runc-type shim runs: its BinaryName option, runc by default. */
-export function ociRuntimeBinary(handler: RuntimeHandlerConfig): string | undefined {
-  if (!RUNC_SHIMS.includes(handler.runtimeType)) return undefined;
-  return typeof handler.options.BinaryName === 'string' && handler.options.BinaryName !== '' ? handler.options.BinaryName : 'runc';
 }
 
 async function checkHandler(name: string, handler: RuntimeHandlerConfig, searchPath?: string): Promise<CheckResult> {

@@ -1,20 +1,45 @@
 import { runCommandOrThrow } from './command-runner.js';
 
-const cache = new Map<string, Promise<boolean>>();
+/** What cri-ts needs to know of an OCI runtime, read from its `features` output. */
+export interface OciRuntimeFeatures {
+  /** Recursive read-only mounts ("rro"). */
+  recursiveReadOnlyMounts: boolean;
+  /**
+   * Pods in their own user namespace: the runtime creates user namespaces and
+   * makes idmapped mounts (runc 1.2 and later), as containerd's CRI requires.
+   */
+  userNamespaces: boolean;
+}
+
+const NONE: OciRuntimeFeatures = { recursiveReadOnlyMounts: false, userNamespaces: false };
+
+interface FeaturesJson {
+  mountOptions?: string[];
+  linux?: { namespaces?: string[]; mountExtensions?: { idmap?: { enabled?: boolean } } };
+}
+
+/** The features a runtime's `features` JSON (the OCI runtime-spec features document) declares. */
+export function parseRuntimeFeatures(text: string): OciRuntimeFeatures {
+  const features = JSON.parse(text) as FeaturesJson;
+  return {
+    recursiveReadOnlyMounts: features.mountOptions?.includes('rro') ?? false,
+    userNamespaces: (features.linux?.namespaces?.includes('user') ?? false) && features.linux?.mountExtensions?.idmap?.enabled === true,
+  };
+}
+
+const cache = new Map<string, Promise<OciRuntimeFeatures>>();
 
 /**
- * Whether the OCI runtime binary supports recursive read-only mounts ("rro"),
- * from its `features` output (runc 1.1+); asked once per binary.
+ * The features of an OCI runtime binary, asked once per binary. A runtime
+ * without a `features` command (runc before 1.1) or one that does not run
+ * has none of them.
  */
-export function supportsRecursiveReadOnly(binary: string): Promise<boolean> {
+export function ociRuntimeFeatures(binary: string): Promise<OciRuntimeFeatures> {
   let answer = cache.get(binary);
   if (!answer) {
     answer = runCommandOrThrow(binary, ['features'], { timeoutMs: 5000 })
-      .then((stdout) => {
-        const features = JSON.parse(stdout) as { mountOptions?: string[] };
-        return features.mountOptions?.includes('rro') ?? false;
-      })
-      .catch(() => false);
+      .then(parseRuntimeFeatures)
+      .catch(() => NONE);
     cache.set(binary, answer);
   }
   return answer;

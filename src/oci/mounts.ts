@@ -2,7 +2,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.js';
 import type { Mount__Output } from '../generated/cri/runtime/v1/Mount.js';
 import { setMount } from './default-spec.js';
-import type { OciMount, OciSpec } from './oci-types.js';
+import type { OciIdMapping, OciMount, OciSpec } from './oci-types.js';
+import { mountIdMappings } from './user-namespace.js';
 
 /** A writable directory of the container's own mounted at a path (an image VOLUME no CRI mount covers). */
 export interface VolumeDirectory {
@@ -34,8 +35,10 @@ function bindMountOptions(options: readonly string[], field: string): string[] {
  * directory, as kubelet expects (its hostPath volumes rely on that). An
  * image mount binds `imageSource`, where the container side mounted the
  * image, read-only, without setuid or device files, still executable.
+ * uidMappings and gidMappings make it an idmapped mount, for a container
+ * in its pod's own user namespace (`inPodUserNamespace`).
  */
-export async function toOciMount(mount: Mount__Output, index: number, imageSource?: string): Promise<OciMount> {
+export async function toOciMount(mount: Mount__Output, index: number, imageSource?: string, inPodUserNamespace = false): Promise<OciMount> {
   const field = `mounts[${index}]`;
   if (!mount.containerPath.startsWith('/')) throw new InvalidArgumentError(`${field}.container_path "${mount.containerPath}" must be an absolute path`);
   const isImage = Boolean(mount.image?.image);
@@ -56,7 +59,9 @@ export async function toOciMount(mount: Mount__Output, index: number, imageSourc
   if (mount.recursiveReadOnly) options.push('rro');
   if (isImage) options.push('nosuid', 'nodev');
   options.push(...bindMountOptions(mount.mountOptions ?? [], field).filter((o) => !options.includes(o)));
-  return { destination: mount.containerPath, type: 'bind', source, options };
+  // An image mount is an overlay, which the kernel cannot idmap: its files keep the image's IDs, read-only.
+  const idmap = isImage ? undefined : mountIdMappings(mount, field, inPodUserNamespace);
+  return { destination: mount.containerPath, type: 'bind', source, options, ...idmap };
 }
 
 /** Path components of a mount's destination: a mount must come after those it is inside of. */
@@ -73,9 +78,10 @@ export async function withCriMounts(
   mounts: readonly Mount__Output[],
   volumes: readonly VolumeDirectory[] = [],
   imageSources: ReadonlyMap<number, string> = new Map(),
+  inPodUserNamespace = false,
 ): Promise<void> {
   const all: OciMount[] = [];
-  for (const [i, mount] of mounts.entries()) all.push(await toOciMount(mount, i, imageSources.get(i)));
+  for (const [i, mount] of mounts.entries()) all.push(await toOciMount(mount, i, imageSources.get(i), inPodUserNamespace));
   for (const volume of volumes) all.push({ destination: volume.containerPath, type: 'bind', source: volume.hostPath, options: ['rbind', 'rprivate', 'rw'] });
   // A stable sort keeps the CRI order among mounts of one depth.
   for (const mount of all.sort((a, b) => depth(a.destination) - depth(b.destination))) setMount(spec, mount);
@@ -85,8 +91,19 @@ export async function withCriMounts(
   else if (mounts.some((m) => m.propagation === 'PROPAGATION_HOST_TO_CONTAINER')) linux.rootfsPropagation = 'rslave';
 }
 
-/** The pod's shared files, unless the container mounts its own at those paths. */
-export function withSandboxFiles(spec: OciSpec, files: { hosts: string; resolvConf: string; hostname: string; shm: string }, criMounts: readonly Mount__Output[], readonlyRootfs: boolean): void {
+/**
+ * The pod's shared files, unless the container mounts its own at those paths.
+ * In the pod's own user namespace they are idmapped with `podMappings`, so
+ * the pod's root owns them as root owns them outside (shm is a tmpfs of
+ * mode 1777 and stays as it is, as with containerd).
+ */
+export function withSandboxFiles(
+  spec: OciSpec,
+  files: { hosts: string; resolvConf: string; hostname: string; shm: string },
+  criMounts: readonly Mount__Output[],
+  readonlyRootfs: boolean,
+  podMappings?: { uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[] },
+): void {
   const taken = new Set(criMounts.map((m) => m.containerPath));
   const mode = readonlyRootfs ? 'ro' : 'rw';
   const binds: Array<[string, string, string[]]> = [
@@ -96,6 +113,7 @@ export function withSandboxFiles(spec: OciSpec, files: { hosts: string; resolvCo
     ['/dev/shm', files.shm, ['rbind', 'rprivate', 'rw', 'nosuid', 'nodev', 'noexec']],
   ];
   for (const [destination, source, options] of binds) {
-    if (!taken.has(destination)) setMount(spec, { destination, type: 'bind', source, options });
+    if (taken.has(destination)) continue;
+    setMount(spec, { destination, type: 'bind', source, options, ...(podMappings && destination !== '/dev/shm' ? podMappings : {}) });
   }
 }

@@ -1,4 +1,4 @@
-/** The parts of the OCI runtime spec (v1.0.2, as runc 1.1 reads it) that cri-ts writes. */
+/** The parts of the OCI runtime spec (v1.0.2, as runc 1.1 reads it, and mounts' idmaps of v1.1) that cri-ts writes. */
 export interface OciSpec {
   ociVersion: string;
   process?: OciProcess;
@@ -29,6 +29,16 @@ export interface OciMount {
   type?: string;
   source?: string;
   options?: string[];
+  /** An idmapped bind mount's mappings (runtime-spec 1.1; runc 1.2 and later). */
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
+}
+
+/** A user namespace or idmapped mount's range: `size` IDs from containerID inside map to hostID outside. */
+export interface OciIdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 export type OciNamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
@@ -69,8 +79,8 @@ export interface OciSeccomp {
 }
 
 export interface OciLinux {
-  uidMappings?: Array<{ containerID: number; hostID: number; size: number }>;
-  gidMappings?: Array<{ containerID: number; hostID: number; size: number }>;
+  uidMappings?: OciIdMapping[];
+  gidMappings?: OciIdMapping[];
   sysctl?: Record<string, string>;
   resources?: OciResources;
   cgroupsPath?: string;

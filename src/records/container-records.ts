@@ -4,6 +4,10 @@ import { GcLabel } from '../containerd/gc-labels.js';
 import type { UndoStack } from '../undo-stack.js';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import type { ContainerdClient } from '../containerd/client.js';
+import type { Logger } from '../log.js';
+import type { OciIdMapping } from '../oci/oci-types.js';
+import type { PodUserNamespace } from '../oci/user-namespace.js';
+import { remappedParent } from './remapped-snapshot.js';
 
 /** Long enough for one creation; a crashed cri-ts leaves the lease to expire. */
 const CREATION_LEASE_MS = 10 * 60_000;
@@ -34,6 +38,13 @@ export interface ContainerRecordRequest {
   parent: string;
   snapshotLabels: Record<string, string>;
   extensions: Record<string, { type_url: string; value: Buffer }>;
+  /** For a pod in its own user namespace: the snapshot goes on a copy of the image owned by the pod's host IDs. */
+  remap?: { uidMapping: OciIdMapping; gidMapping: OciIdMapping; scratchDir: string; log: Logger };
+}
+
+/** The `remap` of a request for a pod in its own user namespace; none for the node's. */
+export function remapFor(userns: PodUserNamespace, scratchDir: string, log: Logger): Pick<ContainerRecordRequest, 'remap'> {
+  return userns.mode === 'pod' ? { remap: { uidMapping: userns.uidMapping, gidMapping: userns.gidMapping, scratchDir, log } } : {};
 }
 
 /**
@@ -43,6 +54,16 @@ export interface ContainerRecordRequest {
  * lease is needed between the two.
  */
 export async function createRecordAndSnapshot(containerd: ContainerdClient, request: ContainerRecordRequest, undo: UndoStack): Promise<Mount__Output[]> {
+  const { remap } = request;
+  if (!remap) return createRecordAndSnapshotOn(containerd, request, request.parent, undo);
+  // The lease holds the copy until the snapshot on it is there.
+  return withCreationLease(containerd, async (lease) => {
+    const parent = await remappedParent(containerd, { ...remap, snapshotter: request.snapshotter, parent: request.parent, lease });
+    return createRecordAndSnapshotOn(containerd, request, parent, undo);
+  });
+}
+
+async function createRecordAndSnapshotOn(containerd: ContainerdClient, request: ContainerRecordRequest, parent: string, undo: UndoStack): Promise<Mount__Output[]> {
   const { id, snapshotter } = request;
   undo.push(`delete container record ${id}`, () => deleteContainerRecord(containerd, id));
   await containerd.containers.Create({
@@ -58,7 +79,7 @@ export async function createRecordAndSnapshot(containerd: ContainerdClient, requ
     },
   });
   undo.push(`remove snapshot ${id}`, () => removeSnapshot(containerd, snapshotter, id));
-  const { mounts } = await containerd.snapshots.Prepare({ snapshotter, key: id, parent: request.parent, labels: request.snapshotLabels });
+  const { mounts } = await containerd.snapshots.Prepare({ snapshotter, key: id, parent, labels: request.snapshotLabels });
   return mounts;
 }
 

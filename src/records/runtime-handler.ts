@@ -1,8 +1,7 @@
 import type { ContainerdConfig, RuntimeHandlerConfig } from '../config/config.js';
+import { ociRuntimeBinary, RUNC_SHIMS } from '../config/runtime-binary.js';
 import { type AnyMessage, packAny } from '../containerd/any.js';
 import { InvalidArgumentError } from '../errors.js';
-
-const RUNC_SHIMS = ['io.containerd.runc.v2', 'io.containerd.runc.v1'];
 
 /** A runtime handler as a pod's and its containers' records name it. */
 export interface RuntimeHandler {
@@ -13,6 +12,8 @@ export interface RuntimeHandler {
   options: AnyMessage | undefined;
   /** The handler's snapshotter, or containerd.snapshotter when it names none. */
   snapshotter: string;
+  /** The OCI runtime binary its shim runs (runc-type shims); undefined for other shims. */
+  ociBinary: string | undefined;
 }
 
 /** TOML keys are written as containerd's config spells them (BinaryName); the proto wants binaryName. */
@@ -39,5 +40,11 @@ export function resolveRuntimeHandler(config: ContainerdConfig, requested: strin
     const known = Object.keys(config.runtimes).join(', ') || 'none';
     throw new InvalidArgumentError(`runtime_handler "${name}" is not configured (configured: ${known}); add [containerd.runtimes.${name}] to the config`);
   }
-  return { name, runtimeType: handler.runtimeType, options: runtimeOptionsAny(name, handler), snapshotter: handler.snapshotter || config.snapshotter };
+  return {
+    name,
+    runtimeType: handler.runtimeType,
+    options: runtimeOptionsAny(name, handler),
+    snapshotter: handler.snapshotter || config.snapshotter,
+    ociBinary: ociRuntimeBinary(handler),
+  };
 }

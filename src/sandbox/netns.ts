@@ -31,6 +31,17 @@ export async function createNetns(podId: string): Promise<string> {
   return path;
 }
 
+/**
+ * Pins the network namespace process `pid` made (the pause container of a
+ * pod in its own user namespace, which must own the netns) at the pod's
+ * netns path, as createNetns pins a new one.
+ */
+export async function attachNetns(podId: string, pid: number): Promise<string> {
+  const path = netnsPath(podId);
+  if (!(await exists(path))) await runCommandOrThrow('ip', ['netns', 'attach', netnsName(podId), String(pid)]);
+  return path;
+}
+
 /** Removes the pinned namespace; already gone is fine. */
 export async function removeNetns(path: string): Promise<void> {
   if (!(await exists(path))) return;

@@ -1,14 +1,18 @@
 import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
-import { createRecordAndSnapshot } from '../records/container-records.js';
+import { createRecordAndSnapshot, remapFor } from '../records/container-records.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
 import { resolveRuntimeHandler } from '../records/runtime-handler.js';
-import { InvalidArgumentError } from '../errors.js';
+import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
+import { ociRuntimeFeatures } from '../host/runtime-features.js';
 import { chainIds } from '../image/chain-ids.js';
+import { USERNS_FIELD } from '../oci/user-namespace.js';
+import type { RuntimeHandler } from '../records/runtime-handler.js';
 import { allStepsSettled, UndoStack } from '../undo-stack.js';
-import { createNetns, netnsPath as netnsPathOf, removeNetns } from './netns.js';
+import { attachNetns, createNetns, netnsPath as netnsPathOf, removeNetns } from './netns.js';
 import type { PodContext } from './pod-context.js';
 import { Sandbox, type SandboxMetadata, sandboxNameKey } from './sandbox.js';
 import { mountShm, removeSandboxFiles, sandboxPaths, unmountShm, writeSandboxFiles } from './sandbox-files.js';
@@ -19,6 +23,16 @@ import { CriTsLabel } from '../records/labels.js';
 
 function requireField(value: string | undefined, field: string): void {
   if (!value) throw new InvalidArgumentError(`${field} is empty; kubelet sets it from the pod (name, namespace and uid are required)`);
+}
+
+/** A pod in its own user namespace needs a runtime with idmapped mounts (what Status reports as user_namespaces). */
+async function requireUserNamespaces(handler: RuntimeHandler): Promise<void> {
+  if (handler.ociBinary && (await ociRuntimeFeatures(handler.ociBinary)).userNamespaces) return;
+  throw new FailedPreconditionError(
+    `runtime handler "${handler.name}" cannot run a pod in its own user namespace (${USERNS_FIELD} mode POD): ` +
+      `its runtime ${handler.ociBinary ?? handler.runtimeType} reports no idmapped mounts (runc has them from 1.2); ` +
+      'use a handler whose Status reports user_namespaces, or mode NODE',
+  );
 }
 
 /**
@@ -33,6 +47,10 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
   requireField(m?.uid, 'config.metadata.uid');
   const handler = resolveRuntimeHandler(ctx.config.containerd, runtimeHandler);
   const modes = namespaceModes(config);
+  const userns = modes.userNamespace;
+  if (userns.mode === 'pod') await requireUserNamespaces(handler);
+  // A pod's own user namespace must own its netns: the pause container makes it, and CNI runs once it is there.
+  const netnsFromPause = userns.mode === 'pod' && !modes.hostNetwork;
 
   const id = randomBytes(32).toString('hex');
   const log = ctx.log.child({ podId: id, pod: `${m!.namespace}/${m!.name}` });
@@ -52,7 +70,7 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
       config,
       image: image.config,
       imageName: ctx.config.sandboxImage,
-      netnsPath: modes.hostNetwork ? undefined : netnsPath,
+      netnsPath: modes.hostNetwork || netnsFromPause ? undefined : netnsPath,
       shmPath: modes.hostIpc ? undefined : paths.shm,
       cgroupDriver: ctx.config.cgroupDriver,
       containerdNamespace: ctx.config.containerd.namespace,
@@ -88,10 +106,9 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
         await mountShm(paths.shm);
       }
     })();
-    const networkReady = (async (): Promise<{ ips: string[]; attachments: PodNetworkAttachment[] }> => {
-      if (modes.hostNetwork) return { ips: [], attachments: [] };
+    const setUpNetwork = async (pinNetns: () => Promise<unknown>): Promise<{ ips: string[]; attachments: PodNetworkAttachment[] }> => {
       undo.push('remove the network namespace', () => removeNetns(netnsPath));
-      await createNetns(id);
+      await pinNetns();
       undo.push('tear down the pod network', () => ctx.networks.tearDown(id, netnsPath));
       const network = await ctx.networks.setUp({
         podId: id,
@@ -110,7 +127,8 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
       });
       log.info({ ips: network.ips }, 'pod network set up');
       return network;
-    })();
+    };
+    const networkReady = modes.hostNetwork || netnsFromPause ? Promise.resolve({ ips: [], attachments: [] }) : setUpNetwork(() => createNetns(id));
 
     const recordReady = createRecordAndSnapshot(
       ctx.containerd,
@@ -124,14 +142,16 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
         parent: chainId,
         snapshotLabels: { [CriTsLabel.sandboxId]: id },
         extensions: { [SANDBOX_EXTENSION]: encodeSandboxMetadata(metadata) },
+        ...remapFor(userns, join(ctx.config.state, 'scratch'), log),
       },
       undo,
     );
 
-    const [, { ips, attachments }, mounts] = await allStepsSettled([filesReady, networkReady, recordReady]);
+    const [, network, mounts] = await allStepsSettled([filesReady, networkReady, recordReady]);
 
     undo.push('kill the pause task', () => killAndDeleteTask(ctx.containerd, id));
     const pid = await createAndStartTask(ctx.containerd, id, mounts, {}, handler.options);
+    const { ips, attachments } = netnsFromPause ? await setUpNetwork(() => attachNetns(id, pid)) : network;
     const sandbox = new Sandbox({ ...metadata, ips, complete: true }, paths, 'ready', pid);
     sandbox.spec = spec;
     sandbox.networkAttachments = attachments;

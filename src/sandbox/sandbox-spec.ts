@@ -5,6 +5,7 @@ import type { OciSpec } from '../oci/oci-types.js';
 import { withOomScoreAdj } from '../oci/oom-score.js';
 import { withAnnotations, withArgs, withEnv, withHostname, withReadonlyRootfs, withUserIds } from '../oci/process.js';
 import { withSysctls } from '../oci/sysctls.js';
+import { type PodUserNamespace, podUserNamespace, USERNS_FIELD, withHostSysfs, withUserNamespace } from '../oci/user-namespace.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 import type { ImageConfig } from '../image/image-config.js';
@@ -19,7 +20,7 @@ export interface SandboxSpecInput {
   config: PodSandboxConfig__Output;
   image: ImageConfig;
   imageName: string;
-  /** The pinned netns to join; undefined for host-network pods. */
+  /** The pinned netns to join; undefined for host-network pods and pods in their own user namespace (the pause container makes the netns). */
   netnsPath: string | undefined;
   /** The pod's shm tmpfs; undefined when the pod shares the host's IPC. */
   shmPath: string | undefined;
@@ -34,11 +35,23 @@ export interface NamespaceModes {
   hostNetwork: boolean;
   hostPid: boolean;
   hostIpc: boolean;
+  userNamespace: PodUserNamespace;
 }
 
+/** The pod's namespaces as its config asks, checked (InvalidArgument naming the field). */
 export function namespaceModes(config: PodSandboxConfig__Output): NamespaceModes {
   const options = config.linux?.securityContext?.namespaceOptions;
-  return { hostNetwork: options?.network === 'NODE', hostPid: options?.pid === 'NODE', hostIpc: options?.ipc === 'NODE' };
+  const modes = {
+    hostNetwork: options?.network === 'NODE',
+    hostPid: options?.pid === 'NODE',
+    hostIpc: options?.ipc === 'NODE',
+    userNamespace: podUserNamespace(options?.usernsOptions),
+  };
+  // /proc and /dev/mqueue mount only from the user namespace that owns the pid or ipc namespace (Kubernetes forbids these too).
+  if (modes.userNamespace.mode === 'pod' && (modes.hostPid || modes.hostIpc)) {
+    throw new InvalidArgumentError(`${USERNS_FIELD} mode POD cannot be combined with the node's ${modes.hostPid ? 'pid' : 'ipc'} namespace (namespace_options.${modes.hostPid ? 'pid' : 'ipc'} NODE)`);
+  }
+  return modes;
 }
 
 function int64(value: { value: string } | null | undefined): number | undefined {
@@ -49,6 +62,7 @@ function int64(value: { value: string } | null | undefined): number | undefined 
 export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   const { config, id } = input;
   const modes = namespaceModes(config);
+  const userns = modes.userNamespace;
   const security = config.linux?.securityContext ?? null;
   const spec = defaultSpec();
 
@@ -58,7 +72,12 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   withEnv(spec, input.image.env);
   withReadonlyRootfs(spec, true);
 
-  withNamespace(spec, 'network', modes.hostNetwork ? { kind: 'host' } : { kind: 'join', path: input.netnsPath! });
+  // A pod's own user namespace must own its network namespace (sysfs and net sysctls need that): the pause container makes both.
+  withNamespace(spec, 'network', modes.hostNetwork ? { kind: 'host' } : userns.mode === 'pod' ? { kind: 'new' } : { kind: 'join', path: input.netnsPath! });
+  if (userns.mode === 'pod') {
+    withUserNamespace(spec, userns);
+    if (modes.hostNetwork) withHostSysfs(spec);
+  }
   withNamespace(spec, 'pid', modes.hostPid ? { kind: 'host' } : { kind: 'new' });
   withNamespace(spec, 'ipc', modes.hostIpc ? { kind: 'host' } : { kind: 'new' });
   // A host-network pod sees the node's hostname; others get their own UTS namespace.
@@ -75,7 +94,8 @@ export function buildSandboxSpec(input: SandboxSpecInput): OciSpec {
   const sysctls: Record<string, string> = {};
   if (!modes.hostNetwork) {
     if (input.enableUnprivilegedPorts) sysctls['net.ipv4.ip_unprivileged_port_start'] = '0';
-    if (input.enableUnprivilegedIcmp) sysctls['net.ipv4.ping_group_range'] = '0 2147483647';
+    // Only mapped group IDs may be written there: a pod's own user namespace maps far fewer (containerd skips it too).
+    if (input.enableUnprivilegedIcmp && userns.mode === 'node') sysctls['net.ipv4.ping_group_range'] = '0 2147483647';
   }
   withSysctls(spec, { ...sysctls, ...(config.linux?.sysctls ?? {}) }, { network: modes.hostNetwork, ipc: modes.hostIpc });
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Writes the cri-ts config that critest and the benchmarks run with: the local
-# registry mirrors registry.k8s.io, k8s.gcr.io and gcr.io, runc (default) and
-# crun handlers, and a bridge + portmap + loopback conflist of its own.
+# registry mirrors registry.k8s.io, k8s.gcr.io and gcr.io, runc (default), crun
+# and runc-userns (runc v1.4.0 from test/runc/build-runc.sh, built here if
+# missing: user namespaces need its idmapped mounts) handlers, and a bridge +
+# portmap + loopback conflist of its own.
 #
 #   cri-ts-config.sh WORKDIR CONTAINERD_SOCKET CRI_TS_SOCKET [NAMESPACE]
 #
@@ -12,6 +14,7 @@
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 WORKDIR CONTAINERD_SOCKET CRI_TS_SOCKET [NAMESPACE]" >&2; exit 2; }
 W=$1 CTRD_SOCK=$2 CRITS_SOCK=$3 NAMESPACE=${4:-k8s.io}
+RUNC_DIR=$(bash "$(dirname "$0")/../runc/build-runc.sh")
 mkdir -p "$W/net.d"
 cat > "$W/net.d/10-crits.conflist" <<'JSON'
 {
@@ -42,6 +45,10 @@ runtime_type = "io.containerd.runc.v2"
 runtime_type = "io.containerd.runc.v2"
 [containerd.runtimes.crun.options]
 BinaryName = "/usr/bin/crun"
+[containerd.runtimes.runc-userns]
+runtime_type = "io.containerd.runc.v2"
+[containerd.runtimes.runc-userns.options]
+BinaryName = "$RUNC_DIR/runc"
 [cni]
 conf_dir = "$W/net.d"
 bin_dirs = ["/usr/lib/cni"]

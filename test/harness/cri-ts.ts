@@ -24,6 +24,8 @@ export interface CriTsOptions {
   extraToml?: string;
   /** Top-level keys placed before any table. */
   topLevelToml?: string;
+  /** More keys of the [containerd] table, e.g. default_runtime_name. */
+  containerdToml?: string;
   managed?: boolean;
   /** cri-ts's log_level; "debug" (every RPC logged) unless given. */
   logLevel?: string;
@@ -42,6 +44,7 @@ export function testConfigToml(dir: string, options: CriTsOptions): string {
     '[containerd]',
     `address = ${q(options.containerdAddress)}`,
     'timeout = "10s"',
+    options.containerdToml ?? '',
     '[containerd.managed]',
     `enabled = ${options.managed ?? false}`,
     `address = ${q(join(dir, 'managed', 'containerd.sock'))}`,

@@ -21,6 +21,8 @@ export interface KubeletFixtureOptions {
   port: number;
   cgroupRoot: string;
   nodeName: string;
+  /** More cri-ts config: keys of [containerd] and tables (runtime handlers). */
+  criTs?: { containerdToml?: string; extraToml?: string };
 }
 
 /** Stops and removes every pod sandbox through cri-ts; a cri-ts that died is started again for it first. */
@@ -41,7 +43,11 @@ async function keepLogs(paths: string[]): Promise<void> {
 
 export async function startKubeletFixture(prefix: string, options: KubeletFixtureOptions): Promise<KubeletFixture> {
   await requireOfflineRegistry();
-  const stack = await startStack(prefix, { topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`, extraToml: OFFLINE_MIRRORS_TOML });
+  const stack = await startStack(prefix, {
+    topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`,
+    containerdToml: options.criTs?.containerdToml ?? '',
+    extraToml: `${OFFLINE_MIRRORS_TOML}\n${options.criTs?.extraToml ?? ''}`,
+  });
   const kubelet = await createTestKubelet({
     dir: join(stack.dir, 'kubelet'),
     criSocket: stack.criTs.socket,

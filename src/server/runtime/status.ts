@@ -1,5 +1,6 @@
 import { loadNetworkConfigs } from '../../cni/network-config.js';
-import { supportsRecursiveReadOnly } from '../../host/runtime-features.js';
+import { ociRuntimeBinary } from '../../config/runtime-binary.js';
+import { ociRuntimeFeatures } from '../../host/runtime-features.js';
 import { errorMessage } from '../../errors.js';
 import type { RuntimeCondition } from '../../generated/cri/runtime/v1/RuntimeCondition.js';
 import type { StatusRequest__Output } from '../../generated/cri/runtime/v1/StatusRequest.js';
@@ -49,14 +50,16 @@ export async function status(ctx: ServerContext, request: StatusRequest__Output)
   const handlerFeatures = await Promise.all(
     handlerNames.map(async (name) => {
       const handler = ctx.config.containerd.runtimes[name || ctx.config.containerd.defaultRuntimeName];
-      const binary = typeof handler?.options.BinaryName === 'string' ? handler.options.BinaryName : 'runc';
-      return { name, features: { recursiveReadOnlyMounts: await supportsRecursiveReadOnly(binary), userNamespaces: false } };
+      const binary = handler && ociRuntimeBinary(handler);
+      const features = binary ? await ociRuntimeFeatures(binary) : { recursiveReadOnlyMounts: false, userNamespaces: false };
+      return { name, features };
     }),
   );
   const response: StatusResponse = {
     status: { conditions: [runtime, network.condition] },
     runtimeHandlers: handlerFeatures,
-    features: { supplementalGroupsPolicy: true, mountOptions: true },
+    // A host-network pod in its own user namespace gets the node's /sys bound read-only (sysfs needs a netns of the pod's userns).
+    features: { supplementalGroupsPolicy: true, mountOptions: true, userNamespacesHostNetwork: true },
     info: {},
   };
   if (request.verbose) {

@@ -99,6 +99,38 @@ describe('the whole container spec', () => {
     assert.deepEqual(env.filter((e) => e.startsWith('HOSTNAME=')), ['HOSTNAME=mine']);
   });
 
+  it("joins its pod's own user namespace, keeping the mappings, with the pod's files and uidMappings mounts idmapped", async () => {
+    const mapping = { containerId: 0, hostId: 100000, length: 65536 };
+    const oci = { containerID: 0, hostID: 100000, size: 65536 };
+    const usernsOptions = { mode: 'POD', uids: [mapping], gids: [mapping] };
+    const base = input({
+      mounts: [
+        { containerPath: '/idmapped', hostPath: '/tmp', readonly: false, propagation: 'PROPAGATION_PRIVATE', uidMappings: [mapping], gidMappings: [mapping], mountOptions: [], image: null },
+        { containerPath: '/plain', hostPath: '/tmp', readonly: false, propagation: 'PROPAGATION_PRIVATE', uidMappings: [], gidMappings: [], mountOptions: [], image: null },
+      ],
+    } as never);
+    const podMetadata = { ...base.sandbox, config: { ...base.sandbox.config, linux: { securityContext: { namespaceOptions: { usernsOptions } } } } } as SandboxMetadata;
+    const spec = await buildContainerSpec({ ...base, sandbox: podMetadata });
+    assert.deepEqual(spec.linux?.namespaces?.find((n) => n.type === 'user'), { type: 'user', path: '/proc/42/ns/user' });
+    assert.deepEqual(spec.linux?.uidMappings, [oci]);
+    const mountAt = (destination: string) => spec.mounts?.find((m) => m.destination === destination);
+    assert.deepEqual(mountAt('/idmapped')?.uidMappings, [oci]);
+    assert.equal(mountAt('/plain')?.uidMappings, undefined);
+    assert.deepEqual(mountAt('/etc/hosts')?.gidMappings, [oci]);
+    assert.equal(mountAt('/dev/shm')?.uidMappings, undefined, 'the shm tmpfs (mode 1777) is left as it is');
+    // The node's pid namespace cannot go with the pod's own user namespace (/proc would not mount).
+    const hostPid = { ...base.config, linux: { securityContext: { namespaceOptions: { pid: 'NODE' } } } } as unknown as ContainerConfig__Output;
+    await assert.rejects(buildContainerSpec({ ...base, config: hostPid, sandbox: podMetadata }), (e: unknown) => e instanceof CriError && e.kind === 'InvalidArgument');
+  });
+
+  it('has no user namespace in a pod of the node\'s, and refuses uidMappings on its mounts', async () => {
+    const spec = await buildContainerSpec(input({}));
+    assert.equal(spec.linux?.namespaces?.some((n) => n.type === 'user'), false);
+    const mapping = { containerId: 0, hostId: 100000, length: 65536 };
+    const mounted = input({ mounts: [{ containerPath: '/v', hostPath: '/tmp', readonly: false, propagation: 'PROPAGATION_PRIVATE', uidMappings: [mapping], gidMappings: [mapping], mountOptions: [], image: null }] } as never);
+    await assert.rejects(buildContainerSpec(mounted), (e: unknown) => e instanceof CriError && e.kind === 'InvalidArgument' && e.message.startsWith('mounts[0].uidMappings'));
+  });
+
   it('leaves oom_score_adj alone without resources and masks only the paths it is given', async () => {
     const spec = await buildContainerSpec(input({}));
     assert.equal(spec.process?.oomScoreAdj, undefined);

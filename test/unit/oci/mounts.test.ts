@@ -64,6 +64,12 @@ describe('image mounts in the OCI spec', () => {
     });
   });
 
+  it("stay without idmap in a pod's own user namespace: the kernel cannot idmap an overlay", async () => {
+    const mapping = { containerId: 0, hostId: 100000, length: 65536 };
+    const mount = await toOciMount(imageMount({ uidMappings: [mapping], gidMappings: [mapping] }), 0, '/mounted/image', true);
+    assert.equal(mount.uidMappings, undefined);
+  });
+
   it('are refused without a mounted image to bind', async () => {
     await assert.rejects(toOciMount(imageMount(), 3), (err: unknown) => isCriError(err, 'InvalidArgument') && err.message.startsWith('mounts[3].image'));
   });

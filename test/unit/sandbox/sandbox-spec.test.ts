@@ -58,6 +58,42 @@ describe('pause container spec', () => {
     assert.equal(spec.linux?.sysctl?.['net.ipv4.ip_unprivileged_port_start'], undefined);
   });
 
+  describe("in the pod's own user namespace (mode POD)", () => {
+    const mapping = { containerId: 0, hostId: 100000, length: 65536 };
+    const userns = (namespaceOptions: Record<string, unknown> = {}) =>
+      podConfig({ securityContext: { namespaceOptions: { network: 'POD', pid: 'POD', ipc: 'POD', ...namespaceOptions, usernsOptions: { mode: 'POD', uids: [mapping], gids: [mapping] } } } });
+
+    it('makes the user namespace with the mappings and a network namespace of its own, without ping_group_range (unmapped groups)', () => {
+      const spec = buildSandboxSpec(input(userns(), undefined));
+      assert.ok(spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path));
+      assert.deepEqual(spec.linux?.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
+      assert.deepEqual(spec.linux?.gidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }]);
+      assert.deepEqual(spec.linux?.namespaces?.find((n) => n.type === 'network'), { type: 'network' });
+      assert.equal(spec.linux?.sysctl?.['net.ipv4.ping_group_range'], undefined);
+      assert.equal(spec.linux?.sysctl?.['net.ipv4.ip_unprivileged_port_start'], '0');
+      assert.equal(spec.mounts?.find((m) => m.destination === '/sys')?.type, 'sysfs');
+    });
+
+    it("binds the node's /sys for a host-network pod, and refuses the node's pid or ipc namespace", () => {
+      const spec = buildSandboxSpec(input(userns({ network: 'NODE' }), undefined));
+      assert.equal(spec.linux?.namespaces?.some((n) => n.type === 'network'), false);
+      assert.deepEqual(spec.mounts?.find((m) => m.destination === '/sys'), { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'rro', 'nosuid', 'nodev', 'noexec'] });
+      for (const ns of ['pid', 'ipc']) {
+        assert.throws(
+          () => buildSandboxSpec(input(userns({ [ns]: 'NODE' }), undefined)),
+          (e: unknown) => e instanceof CriError && e.kind === 'InvalidArgument' && e.message.includes(`the node's ${ns} namespace`),
+        );
+      }
+    });
+
+    it('has no user namespace for mode NODE', () => {
+      const spec = buildSandboxSpec(input(podConfig({ securityContext: { namespaceOptions: { usernsOptions: { mode: 'NODE', uids: [], gids: [] } } } }), '/run/netns/x'));
+      assert.equal(spec.linux?.namespaces?.some((n) => n.type === 'user'), false);
+      assert.equal(spec.linux?.uidMappings, undefined);
+      assert.equal(spec.linux?.sysctl?.['net.ipv4.ping_group_range'], '0 2147483647');
+    });
+  });
+
   it('refuses a sysctl that is not namespaced', () => {
     assert.throws(
       () => buildSandboxSpec(input(podConfig({ sysctls: { 'kernel.panic': '1' } }), '/run/netns/x')),
