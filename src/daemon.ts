@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import type { CriTsConfig } from './config/config.js';
+import { ConfigError, type CriTsConfig } from './config/config.js';
 import { resolveRestrictOomScoreAdj } from './config/effective.js';
 import { ContainerdClient } from './containerd/client.js';
 import { ManagedContainerd } from './containerd/managed-containerd.js';
@@ -97,7 +97,8 @@ async function serveMetrics(address: string, pods: PodLifecycle, containers: Con
       }),
     });
   } catch (err) {
-    throw new Error(`config key \`metrics.address\`: cannot serve metrics on ${address}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    // Said as a config error: the key names what to change, and no stack trace is printed.
+    throw new ConfigError(`config key \`metrics.address\`: cannot serve metrics on ${address}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
