@@ -1,5 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
-import type { CriTsConfig } from './config/config.js';
+import { ConfigError, type CriTsConfig } from './config/config.js';
 import { resolveRestrictOomScoreAdj } from './config/effective.js';
 import { ContainerdClient } from './containerd/client.js';
 import { ManagedContainerd } from './containerd/managed-containerd.js';
@@ -25,6 +25,8 @@ import { StatsService } from './stats/stats-service.js';
 import { StreamingRequestCache } from './streaming/request-cache.js';
 import { startStreamingServer } from './streaming/server.js';
 import { startCriServer } from './server/cri-server.js';
+import { metrics } from './metrics/metrics.js';
+import { type MetricsServer, startMetricsServer } from './metrics/server.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -74,6 +76,29 @@ async function recoverWhenContainerdAnswers(pods: PodLifecycle, containers: Cont
       log.warn({ err, retryMs: delayMs }, 'could not recover pod sandboxes yet');
       await new Promise((r) => setTimeout(r, delayMs));
     }
+  }
+}
+
+/** The /metrics endpoint, with pods and containers counted by state at each scrape. */
+async function serveMetrics(address: string, pods: PodLifecycle, containers: ContainerLifecycle): Promise<MetricsServer> {
+  // Every state is reported, 0 included, so a series never vanishes between scrapes.
+  const countStates = (objects: ReadonlyArray<{ state: string }>, states: readonly string[]): Record<string, number> => {
+    const counts: Record<string, number> = Object.fromEntries(states.map((state) => [state, 0]));
+    for (const { state } of objects) counts[state] = (counts[state] ?? 0) + 1;
+    return counts;
+  };
+  try {
+    return await startMetricsServer({
+      address,
+      metrics,
+      counts: () => ({
+        pods: countStates(pods.list(), ['ready', 'notready']),
+        containers: countStates(containers.list(), ['created', 'running', 'exited', 'unknown']),
+      }),
+    });
+  } catch (err) {
+    // Said as a config error: the key names what to change, and no stack trace is printed.
+    throw new ConfigError(`config key \`metrics.address\`: cannot serve metrics on ${address}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -171,9 +196,13 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     recovered,
   };
   let server;
+  let metricsServer: MetricsServer | undefined;
   try {
+    metricsServer = config.metrics.address === '' ? undefined : await serveMetrics(config.metrics.address, pods, containers);
+    if (metricsServer) log.info({ url: metricsServer.url }, 'metrics server listening');
     server = await startCriServer(ctx);
   } catch (err) {
+    await metricsServer?.close();
     await streamingServer.close();
     events.stop();
     imageEvents.stop();
@@ -190,6 +219,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
         log.info('shutting down');
         await server.stop(SHUTDOWN_GRACE_MS);
         await streamingServer.close();
+        await metricsServer?.close();
         events.stop();
         imageEvents.stop();
         await containers.flush();

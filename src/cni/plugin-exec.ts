@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { runCommand } from '../host/command-runner.js';
 import { CriError, type CriErrorKind } from '../errors.js';
 import type { Logger } from '../log.js';
+import { metrics, withOutcome } from '../metrics/metrics.js';
 
 export type CniCommand = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC';
 
@@ -195,7 +196,14 @@ export function pluginEnv(call: PluginCall, binDirs: string[]): Record<string, s
  * Runs a plugin and returns its stdout as a JSON object, or undefined when it
  * printed nothing (DEL, CHECK, STATUS, GC normally print nothing).
  */
-export async function runPlugin(call: PluginCall, options: PluginRunOptions): Promise<Record<string, unknown> | undefined> {
+export function runPlugin(call: PluginCall, options: PluginRunOptions): Promise<Record<string, unknown> | undefined> {
+  return withOutcome(
+    () => runPluginOnce(call, options),
+    (result, seconds) => metrics.cniPluginCall(call.pluginType, call.command, result, seconds),
+  );
+}
+
+async function runPluginOnce(call: PluginCall, options: PluginRunOptions): Promise<Record<string, unknown> | undefined> {
   const binary = await findPluginBinary(call.pluginType, options.binDirs, call.network);
   const timeoutMs = options.timeoutMs ?? DEFAULT_PLUGIN_TIMEOUT_MS;
   const context = { network: call.network, plugin: call.pluginType, command: call.command, containerId: call.containerId, ifName: call.ifName };

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse, TomlError } from 'smol-toml';
 import type { LogFormat } from '../log.js';
+import { parseListenAddress } from '../metrics/listen-address.js';
 import { ConfigError, TableReader, type TomlTable } from './table-reader.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/cri-ts/config.toml';
@@ -47,6 +48,11 @@ export interface CniConfig {
   confTemplate: string;
 }
 
+export interface MetricsConfig {
+  /** HOST:PORT of the Prometheus /metrics endpoint; '' serves none. */
+  address: string;
+}
+
 export interface RegistryMirror {
   endpoints: string[];
 }
@@ -84,6 +90,7 @@ export interface CriTsConfig {
   containerd: ContainerdConfig;
   cni: CniConfig;
   registry: RegistryConfig;
+  metrics: MetricsConfig;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -169,6 +176,15 @@ function readRegistry(table: TableReader): RegistryConfig {
   return { configPath, mirrors };
 }
 
+function readMetrics(table: TableReader): MetricsConfig {
+  const address = table.string('address', '');
+  if (address !== '' && !parseListenAddress(address)) {
+    table.fail('address', 'must be HOST:PORT such as "127.0.0.1:1338" (an IPv6 host in brackets), or "" for no metrics endpoint', address);
+  }
+  table.rejectUnknownKeys();
+  return { address };
+}
+
 /** Builds the effective configuration from a parsed TOML document. */
 export function configFromToml(doc: TomlTable): CriTsConfig {
   const top = TableReader.root(doc);
@@ -200,6 +216,7 @@ export function configFromToml(doc: TomlTable): CriTsConfig {
     containerd: readContainerd(top.table_('containerd')),
     cni: readCni(top.table_('cni')),
     registry: readRegistry(top.table_('registry')),
+    metrics: readMetrics(top.table_('metrics')),
   };
   if (config.sandboxImage.trim() === '') top.fail('sandbox_image', 'must name an image such as "registry.k8s.io/pause:3.10"');
   top.rejectUnknownKeys();

@@ -3,6 +3,7 @@ import type { TextEnvVar } from './container-env.js';
 import type { ImageMount } from './image-mounts.js';
 import type { ContainerIo } from './io/container-io.js';
 import type { SnapshotMount } from './rootfs-files.js';
+import type { PhaseTiming } from '../metrics/phase-timer.js';
 import type { OciSpec } from '../oci/oci-types.js';
 import { Semaphore } from '../store/semaphore.js';
 
@@ -73,6 +74,9 @@ export class Container {
   rootfsMounts: SnapshotMount[] | undefined;
   /** True while the container surely has no task in containerd (none made yet, or cri-ts deleted it), so removal need not ask. */
   taskGone = false;
+  /** How long each phase of CreateContainer and StartContainer took; in memory only, so absent after a cri-ts restart. */
+  createPhases: PhaseTiming[] | undefined;
+  startPhases: PhaseTiming[] | undefined;
 
   private readonly exitListeners = new Set<() => void>();
   readonly execStarts = new Semaphore(CONCURRENT_EXEC_STARTS);

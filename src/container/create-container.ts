@@ -8,6 +8,8 @@ import { chainIds } from '../image/chain-ids.js';
 import { resolveRuntimeHandler } from '../records/runtime-handler.js';
 import { CriTsLabel } from '../records/labels.js';
 import { UndoStack } from '../undo-stack.js';
+import { metrics } from '../metrics/metrics.js';
+import { PhaseTimer } from '../metrics/phase-timer.js';
 import { Container, type ContainerMetadata, containerNameKey } from './container.js';
 import { type ContainerContext, containerIoDir, containerRootDir, openContainerIo, removeContainerRootDir } from './container-context.js';
 import { textEnvs } from './container-env.js';
@@ -22,9 +24,11 @@ import { ContainerIo } from './io/container-io.js';
  * CreateContainer: the user resolved against the image's /etc/passwd, the
  * OCI spec, the containerd record carrying cri-ts's metadata, a writable
  * snapshot on the image, a read-only view of each image mount's image
- * mounted on the host, and the FIFOs of its stdio. Nothing runs yet.
+ * mounted on the host, and the FIFOs of its stdio. Nothing runs yet. Each
+ * phase is timed for the container's verbose status and /metrics.
  */
 export async function createContainer(ctx: ContainerContext, podSandboxId: string, config: ContainerConfig__Output): Promise<string> {
+  const phases = new PhaseTimer();
   if (!config.metadata?.name) throw new InvalidArgumentError('config.metadata.name is empty; every container needs a name');
   const imageText = config.image?.image ?? '';
   if (imageText === '') throw new InvalidArgumentError('config.image.image is empty; name the image to run');
@@ -37,10 +41,12 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
   if (sandbox.state !== 'ready') {
     throw new FailedPreconditionError(`pod sandbox ${sandbox.id} is not ready, so no container can be created in it; run a new pod sandbox`);
   }
-  const image = await ctx.images.find(imageText);
-  if (!image) throw new NotFoundError(`image "${imageText}" not found; pull it first`);
+  const { image, imageMounts } = await phases.time('image_lookup', async () => {
+    const found = await ctx.images.find(imageText);
+    if (!found) throw new NotFoundError(`image "${imageText}" not found; pull it first`);
+    return { image: found, imageMounts: await planImageMounts(ctx.images, config.mounts) };
+  });
   const userns = userNamespaceOf(config, sandbox.metadata);
-  const imageMounts = await planImageMounts(ctx.images, config.mounts);
   const handler = resolveRuntimeHandler(ctx.config.containerd, sandbox.metadata.runtimeHandler);
   const { snapshotter } = handler;
 
@@ -54,7 +60,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
     const ioDir = containerIoDir(ctx, id);
     const logPath = config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '';
     // The FIFOs and the log are opened while containerd works, so StartContainer finds them ready.
-    const preparedIo = openContainerIo(ctx, id, config, logPath, log);
+    const preparedIo = phases.time('io', () => openContainerIo(ctx, id, config, logPath, log));
     preparedIo.catch(() => undefined); // awaited below; a failure before that is undone
     undo.push('close the IO and remove the FIFO directory', async () => {
       await (await preparedIo.catch(() => undefined))?.close();
@@ -67,7 +73,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
     }
     const imageMountSet = { containerId: id, snapshotter, rootDir, mounts: config.mounts, imageMounts, snapshotLabels: { [CriTsLabel.sandboxId]: sandbox.id } };
     const parent = chainIds(image.config.diffIds).at(-1) ?? '';
-    const accounts = await ctx.imageAccounts.get(snapshotter, parent);
+    const accounts = await phases.time('image_user', () => ctx.imageAccounts.get(snapshotter, parent));
     const security = config.linux?.securityContext ?? null;
     const user = resolveUser(
       {
@@ -83,7 +89,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
     );
     const targetId = security?.namespaceOptions?.targetId ?? '';
     const target = targetId ? ctx.store.find(targetId) : undefined;
-    const spec = await buildContainerSpec({
+    const spec = await phases.time('spec', () => buildContainerSpec({
       id,
       config,
       sandbox: sandbox.metadata,
@@ -98,7 +104,7 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
       restrictOomScoreAdj: ctx.restrictOomScoreAdj,
       imageVolumes: volumes,
       imageMountSources: imageMountSources(imageMountSet),
-    });
+    }));
     const metadata: ContainerMetadata = {
       version: 1,
       id,
@@ -136,20 +142,23 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
         ...remapFor(userns, join(ctx.config.state, 'scratch'), log),
       },
       undo,
+      phases,
     );
     if (imageMounts.length > 0) {
       undo.push('unmount the image mounts and remove their views', () => releaseImageMounts(ctx.containerd, imageMountSet));
-      await mountImageMounts(ctx.containerd, imageMountSet);
+      await phases.time('image_mounts', () => mountImageMounts(ctx.containerd, imageMountSet));
     }
     const root = userns.mode === 'pod' ? { uid: userns.uidMapping.hostID, gid: userns.gidMapping.hostID } : undefined;
-    await populateImageVolumes(volumes, mounts, join(ctx.config.state, 'scratch'), root);
+    if (volumes.length > 0) await phases.time('image_volumes', () => populateImageVolumes(volumes, mounts, join(ctx.config.state, 'scratch'), root));
     const io = await preparedIo;
     const container = new Container(metadata);
     container.preparedIo = io;
     container.spec = spec;
     container.rootfsMounts = mounts;
     container.taskGone = true;
+    container.createPhases = phases.finish();
     ctx.store.add(container);
+    metrics.containerCreated(container.createPhases);
     ctx.events.publish('created', container);
     log.info({ image: imageText, name: config.metadata.name }, 'container created');
     return id;

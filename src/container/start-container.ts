@@ -7,12 +7,15 @@ import { mountImageMounts } from './image-mounts.js';
 import type { ContainerIo } from './io/container-io.js';
 import { CriTsLabel } from '../records/labels.js';
 import { resolveRuntimeHandler } from '../records/runtime-handler.js';
+import { metrics } from '../metrics/metrics.js';
+import { PhaseTimer } from '../metrics/phase-timer.js';
 
 /** What a failed start leaves in the status, as containerd's CRI reports it. */
 const START_ERROR_EXIT_CODE = 128;
 
-/** StartContainer on a locked, created container: its FIFOs and log, then the task. */
+/** StartContainer on a locked, created container: its FIFOs and log, then the task; each phase timed. */
 export async function startContainer(ctx: ContainerContext, container: Container): Promise<void> {
+  const phases = new PhaseTimer();
   const { metadata } = container;
   if (metadata.state !== 'created') {
     throw new FailedPreconditionError(`container ${container.id} is ${metadata.state.toUpperCase()}; only a CREATED container can be started`);
@@ -28,19 +31,22 @@ export async function startContainer(ctx: ContainerContext, container: Container
   container.preparedIo = undefined;
   let io: ContainerIo | undefined;
   try {
-    io = prepared ?? (await openContainerIo(ctx, container.id, config, metadata.logPath, log));
+    io = prepared ?? (await phases.time('io', () => openContainerIo(ctx, container.id, config, metadata.logPath, log)));
     const handler = resolveRuntimeHandler(ctx.config.containerd, sandbox.metadata.runtimeHandler);
-    container.rootfsMounts ??= (await ctx.containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id })).mounts;
+    container.rootfsMounts ??= await phases.time('rootfs_mounts', async () => {
+      return (await ctx.containerd.snapshots.Mounts({ snapshotter: metadata.snapshotter, key: container.id })).mounts;
+    });
     // Mounted at creation; made again here after a reboot took the host's mounts away.
-    if (metadata.imageMounts?.length) {
-      await mountImageMounts(ctx.containerd, {
+    const imageMounts = metadata.imageMounts;
+    if (imageMounts?.length) {
+      await phases.time('image_mounts', () => mountImageMounts(ctx.containerd, {
         containerId: container.id,
         snapshotter: metadata.snapshotter,
         rootDir: containerRootDir(ctx, container.id),
         mounts: config.mounts,
-        imageMounts: metadata.imageMounts,
+        imageMounts,
         snapshotLabels: { [CriTsLabel.sandboxId]: metadata.sandboxId },
-      });
+      }));
     }
     container.taskGone = false;
     const pid = await createAndStartTask(
@@ -49,11 +55,14 @@ export async function startContainer(ctx: ContainerContext, container: Container
       container.rootfsMounts,
       { stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: config.tty },
       handler.options,
+      phases,
     );
     io.taskStarted();
     container.io = io;
     container.pid = pid;
     container.metadata = { ...metadata, state: 'running', startedAtNs: nowEpochNs().toString() };
+    container.startPhases = phases.finish();
+    metrics.containerStarted(container.startPhases);
     // Recovery reads the task of a record still saying CREATED, so this write need not hold up the reply.
     ctx.store.persistInBackground(container);
     ctx.events.publish('started', container);

@@ -1,5 +1,6 @@
 import { CriError, isCriError } from '../errors.js';
 import type { Mount } from '../generated/containerd/containerd/types/Mount.js';
+import type { PhaseTimer } from '../metrics/phase-timer.js';
 import type { ContainerdClient } from './client.js';
 
 export interface TaskIo {
@@ -9,25 +10,28 @@ export interface TaskIo {
   terminal?: boolean;
 }
 
-/** Creates and starts the task of container `id` on its snapshot's mounts; returns the pid. */
+/** Creates and starts the task of container `id` on its snapshot's mounts; returns the pid. Times task_create and task_start on `phases`. */
 export async function createAndStartTask(
   containerd: ContainerdClient,
   id: string,
   rootfs: Mount[],
   io: TaskIo,
-  options?: { type_url: string; value: Buffer },
+  options: { type_url: string; value: Buffer } | undefined,
+  phases: PhaseTimer,
 ): Promise<number> {
-  await containerd.tasks.Create({
-    containerId: id,
-    rootfs,
-    stdin: io.stdin ?? '',
-    stdout: io.stdout ?? '',
-    stderr: io.stderr ?? '',
-    terminal: io.terminal ?? false,
-    ...(options ? { options } : {}),
-  });
+  await phases.time('task_create', () =>
+    containerd.tasks.Create({
+      containerId: id,
+      rootfs,
+      stdin: io.stdin ?? '',
+      stdout: io.stdout ?? '',
+      stderr: io.stderr ?? '',
+      terminal: io.terminal ?? false,
+      ...(options ? { options } : {}),
+    }),
+  );
   try {
-    const { pid } = await containerd.tasks.Start({ containerId: id });
+    const { pid } = await phases.time('task_start', () => containerd.tasks.Start({ containerId: id }));
     return pid;
   } catch (err) {
     await deleteTask(containerd, id).catch(() => undefined);

@@ -1,7 +1,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { basename } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CriError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { metrics } from '../metrics/metrics.js';
 import { type CommandRequest, type CommandResult, describeFailure, runCommandHere } from './command.js';
 
 /** What cri-ts sends its command helper, and what comes back. */
@@ -114,8 +117,11 @@ export function stopCommandHelper(): void {
 }
 
 /** Runs a host command to completion; never throws for the command's own failure (see runCommandOrThrow). */
-export function runCommand(request: CommandRequest): Promise<CommandResult> {
-  return helper ? helper.run(request) : runCommandHere(request);
+export async function runCommand(request: CommandRequest): Promise<CommandResult> {
+  const started = performance.now();
+  const result = await (helper ? helper.run(request) : runCommandHere(request));
+  metrics.commandRun(basename(request.file), result.startError === undefined ? result.spawnSeconds : undefined, (performance.now() - started) / 1000);
+  return result;
 }
 
 /** Runs a host command and returns its stdout; an unsuccessful run throws Internal naming the command and its stderr. */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 
 /** A host program to run to completion (mount, ip, mkfifo, a CNI plugin, ...). */
 export interface CommandRequest {
@@ -26,6 +27,8 @@ export interface CommandResult {
   stderr: string;
   /** Why it could not be started (ENOENT, EACCES, ...) when it was not. */
   startError?: string;
+  /** How long starting it blocked the starting process (spawn returns once the program has exec'd or failed to). */
+  spawnSeconds?: number;
 }
 
 function commandLine(request: Pick<CommandRequest, 'file' | 'args'>): string {
@@ -62,12 +65,14 @@ export function runCommandHere(request: CommandRequest): Promise<CommandResult> 
     const stderr: Buffer[] = [];
     let timedOut = false;
     let startError: string | undefined;
+    const spawnStarted = performance.now();
     const child = spawn(request.file, [...request.args], {
       stdio: [request.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       ...(request.env ? { env: request.env } : {}),
       ...(request.cwd !== undefined ? { cwd: request.cwd } : {}),
       detached: request.ownProcessGroup ?? false,
     });
+    const spawnSeconds = (performance.now() - spawnStarted) / 1000;
     const timer =
       request.timeoutMs === undefined
         ? undefined
@@ -86,7 +91,7 @@ export function runCommandHere(request: CommandRequest): Promise<CommandResult> 
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const result: CommandResult = { timedOut, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+      const result: CommandResult = { timedOut, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8'), spawnSeconds };
       // Node reports a program that never started as closed with a negative errno for code.
       if (startError !== undefined) result.startError = startError;
       else if (code !== null) result.exitCode = code;

@@ -1,6 +1,7 @@
 import { ignoreNotFound, isCriError } from '../errors.js';
 import type { Mount__Output } from '../generated/containerd/containerd/types/Mount.js';
 import { GcLabel } from '../containerd/gc-labels.js';
+import type { PhaseTimer } from '../metrics/phase-timer.js';
 import type { UndoStack } from '../undo-stack.js';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
 import type { ContainerdClient } from '../containerd/client.js';
@@ -51,35 +52,48 @@ export function remapFor(userns: PodUserNamespace, scratchDir: string, log: Logg
  * Writes the container record, then prepares the snapshot it names, each with
  * its undo on `undo`; returns the snapshot's mounts. The record comes first:
  * containerd's garbage collector keeps a snapshot a container names, so no
- * lease is needed between the two.
+ * lease is needed between the two. Times record_create and snapshot_prepare on `phases`.
  */
-export async function createRecordAndSnapshot(containerd: ContainerdClient, request: ContainerRecordRequest, undo: UndoStack): Promise<Mount__Output[]> {
+export async function createRecordAndSnapshot(
+  containerd: ContainerdClient,
+  request: ContainerRecordRequest,
+  undo: UndoStack,
+  phases: PhaseTimer,
+): Promise<Mount__Output[]> {
   const { remap } = request;
-  if (!remap) return createRecordAndSnapshotOn(containerd, request, request.parent, undo);
+  if (!remap) return createRecordAndSnapshotOn(containerd, request, request.parent, undo, phases);
   // The lease holds the copy until the snapshot on it is there.
   return withCreationLease(containerd, async (lease) => {
     const parent = await remappedParent(containerd, { ...remap, snapshotter: request.snapshotter, parent: request.parent, lease });
-    return createRecordAndSnapshotOn(containerd, request, parent, undo);
+    return createRecordAndSnapshotOn(containerd, request, parent, undo, phases);
   });
 }
 
-async function createRecordAndSnapshotOn(containerd: ContainerdClient, request: ContainerRecordRequest, parent: string, undo: UndoStack): Promise<Mount__Output[]> {
+async function createRecordAndSnapshotOn(
+  containerd: ContainerdClient,
+  request: ContainerRecordRequest,
+  parent: string,
+  undo: UndoStack,
+  phases: PhaseTimer,
+): Promise<Mount__Output[]> {
   const { id, snapshotter } = request;
   undo.push(`delete container record ${id}`, () => deleteContainerRecord(containerd, id));
-  await containerd.containers.Create({
-    container: {
-      id,
-      labels: request.labels,
-      image: request.image,
-      runtime: request.runtime,
-      spec: packJson(OCI_SPEC_TYPE_URL, request.spec),
-      snapshotter,
-      snapshotKey: id,
-      extensions: request.extensions,
-    },
-  });
+  await phases.time('record_create', () =>
+    containerd.containers.Create({
+      container: {
+        id,
+        labels: request.labels,
+        image: request.image,
+        runtime: request.runtime,
+        spec: packJson(OCI_SPEC_TYPE_URL, request.spec),
+        snapshotter,
+        snapshotKey: id,
+        extensions: request.extensions,
+      },
+    }),
+  );
   undo.push(`remove snapshot ${id}`, () => removeSnapshot(containerd, snapshotter, id));
-  const { mounts } = await containerd.snapshots.Prepare({ snapshotter, key: id, parent, labels: request.snapshotLabels });
+  const { mounts } = await phases.time('snapshot_prepare', () => containerd.snapshots.Prepare({ snapshotter, key: id, parent, labels: request.snapshotLabels }));
   return mounts;
 }
 

@@ -1,6 +1,7 @@
 import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
 import { createRecordAndSnapshot, remapFor } from '../records/container-records.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
@@ -20,6 +21,8 @@ import { ensureSandboxImage } from './sandbox-image.js';
 import { buildSandboxSpec, namespaceModes } from './sandbox-spec.js';
 import { encodeSandboxMetadata, SANDBOX_EXTENSION } from './sandbox-store.js';
 import { CriTsLabel } from '../records/labels.js';
+import { metrics } from '../metrics/metrics.js';
+import { PhaseTimer } from '../metrics/phase-timer.js';
 
 function requireField(value: string | undefined, field: string): void {
   if (!value) throw new InvalidArgumentError(`${field} is empty; kubelet sets it from the pod (name, namespace and uid are required)`);
@@ -38,7 +41,8 @@ async function requireUserNamespaces(handler: RuntimeHandler): Promise<void> {
 /**
  * RunPodSandbox: the pod's files and shm, its network namespace set up by
  * CNI, then the pause container and its task. Each step registers its undo,
- * so a failure at any point leaves nothing behind.
+ * so a failure at any point leaves nothing behind. Each phase is timed; the
+ * sandbox keeps the timings for its verbose status, and /metrics gets them.
  */
 export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Output, runtimeHandler: string): Promise<string> {
   const m = config.metadata;
@@ -58,9 +62,9 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
   ctx.store.reserveName(nameKey, id);
   const undo = new UndoStack();
   undo.push('release the pod name', async () => ctx.store.releaseName(nameKey, id));
-  const started = Date.now();
+  const phases = new PhaseTimer();
   try {
-    const image = await ensureSandboxImage(ctx);
+    const image = await phases.time('sandbox_image', () => ensureSandboxImage(ctx));
     const chainId = chainIds(image.config.diffIds).at(-1) ?? '';
     const paths = sandboxPaths(ctx.config.root, ctx.config.state, id);
     undo.push('remove the pod files', () => removeSandboxFiles(paths));
@@ -98,19 +102,21 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
 
     // The pod's files and shm, its network (CNI, the slowest step) and its
     // containerd record and snapshot do not depend on each other: they are
-    // made at once, and the pause task starts once all are there.
-    const filesReady = (async () => {
+    // made at once, and the pause task starts once all are there. Each branch
+    // is timed on its own, and parallel_setup is the three together.
+    const parallelStarted = performance.now();
+    const filesReady = phases.time('files', async () => {
       await writeSandboxFiles(paths, { hostname: config.hostname, hostNetwork: modes.hostNetwork, dns: config.dnsConfig });
       if (!modes.hostIpc) {
         undo.push('unmount the pod shm', () => unmountShm(paths.shm));
         await mountShm(paths.shm);
       }
-    })();
+    });
     const setUpNetwork = async (pinNetns: () => Promise<unknown>): Promise<{ ips: string[]; attachments: PodNetworkAttachment[] }> => {
       undo.push('remove the network namespace', () => removeNetns(netnsPath));
-      await pinNetns();
+      await phases.time('netns', pinNetns);
       undo.push('tear down the pod network', () => ctx.networks.tearDown(id, netnsPath));
-      const network = await ctx.networks.setUp({
+      const network = await phases.time('cni_add', () => ctx.networks.setUp({
         podId: id,
         netnsPath,
         podName: m!.name,
@@ -124,13 +130,14 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
         })),
         ...(config.dnsConfig ? { dns: { servers: config.dnsConfig.servers, searches: config.dnsConfig.searches, options: config.dnsConfig.options } } : {}),
         ...(config.linux?.cgroupParent ? { cgroupPath: config.linux.cgroupParent } : {}),
-      });
+      }));
       log.info({ ips: network.ips }, 'pod network set up');
       return network;
     };
-    const networkReady = modes.hostNetwork || netnsFromPause ? Promise.resolve({ ips: [], attachments: [] }) : setUpNetwork(() => createNetns(id));
+    const networkReady =
+      modes.hostNetwork || netnsFromPause ? Promise.resolve({ ips: [], attachments: [] }) : phases.time('network', () => setUpNetwork(() => createNetns(id)));
 
-    const recordReady = createRecordAndSnapshot(
+    const recordReady = phases.time('record_and_snapshot', () => createRecordAndSnapshot(
       ctx.containerd,
       {
         id,
@@ -145,19 +152,24 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
         ...remapFor(userns, join(ctx.config.state, 'scratch'), log),
       },
       undo,
-    );
+      phases,
+    ));
 
     const [, network, mounts] = await allStepsSettled([filesReady, networkReady, recordReady]);
+    phases.add('parallel_setup', parallelStarted);
 
     undo.push('kill the pause task', () => killAndDeleteTask(ctx.containerd, id));
-    const pid = await createAndStartTask(ctx.containerd, id, mounts, {}, handler.options);
-    const { ips, attachments } = netnsFromPause ? await setUpNetwork(() => attachNetns(id, pid)) : network;
+    const pid = await createAndStartTask(ctx.containerd, id, mounts, {}, handler.options, phases);
+    // A pod of its own user namespace: its pause process made the netns, which is pinned and set up now.
+    const { ips, attachments } = netnsFromPause ? await phases.time('network', () => setUpNetwork(() => attachNetns(id, pid))) : network;
     const sandbox = new Sandbox({ ...metadata, ips, complete: true }, paths, 'ready', pid);
     sandbox.spec = spec;
     sandbox.networkAttachments = attachments;
-    await ctx.store.persist(sandbox);
+    await phases.time('state_write', () => ctx.store.persist(sandbox));
+    sandbox.startPhases = phases.finish();
     ctx.store.add(sandbox);
-    log.info({ pid, ms: Date.now() - started }, 'pod sandbox running');
+    metrics.podStarted(sandbox.startPhases);
+    log.info({ pid, ms: phases.elapsedMs() }, 'pod sandbox running');
     return id;
   } catch (err) {
     log.warn({ err }, 'pod sandbox failed to start; undoing what was done');

@@ -1,4 +1,5 @@
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
+import type { PhaseTiming } from '../metrics/phase-timer.js';
 import type { OciSpec } from '../oci/oci-types.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 
@@ -47,6 +48,8 @@ export class Sandbox {
   /** Kept from RunPodSandbox for verbose status; after a restart read back from containerd and the CNI cache. */
   spec: OciSpec | undefined;
   networkAttachments: PodNetworkAttachment[] | undefined;
+  /** How long each phase of RunPodSandbox took; in memory only, so absent after a cri-ts restart. */
+  startPhases: PhaseTiming[] | undefined;
 
   constructor(
     public metadata: SandboxMetadata,

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { UnimplementedError } from '../errors.js';
+import { type GrpcMethodRecorder, metrics } from '../metrics/metrics.js';
 import type { ServerContext } from './context.js';
 import { EncodedResponse } from './encoded-response.js';
 import { toServiceError } from './grpc-status.js';
@@ -20,16 +21,23 @@ export interface RpcTable {
   serverStream?: Record<string, ServerStreamRpc<never, unknown>>;
 }
 
-function unaryHandler(ctx: ServerContext, name: string, rpc: UnaryRpc<never, unknown>): grpc.handleUnaryCall<unknown, unknown> {
+function secondsSince(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function unaryHandler(ctx: ServerContext, name: string, recorder: GrpcMethodRecorder, rpc: UnaryRpc<never, unknown>): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
     rpc(ctx, call.request as never).then(
       (response) => {
-        ctx.log.debug({ rpc: name, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'rpc done');
+        const seconds = secondsSince(started);
+        recorder.done(grpc.status.OK, seconds);
+        ctx.log.debug({ rpc: name, ms: seconds * 1000 }, 'rpc done');
         callback(null, response);
       },
       (err: unknown) => {
         const status = toServiceError(err);
+        recorder.done(status.code, secondsSince(started));
         const level = status.code === grpc.status.INTERNAL ? 'error' : 'info';
         ctx.log[level]({ rpc: name, code: grpc.status[status.code], err }, 'rpc failed');
         callback(status);
@@ -41,18 +49,28 @@ function unaryHandler(ctx: ServerContext, name: string, rpc: UnaryRpc<never, unk
 function serverStreamHandler(
   ctx: ServerContext,
   name: string,
+  recorder: GrpcMethodRecorder,
   rpc: ServerStreamRpc<never, unknown>,
 ): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
+    const started = process.hrtime.bigint();
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     call.on('close', () => abort.abort());
     rpc(ctx, call.request as never, (response) => call.write(response), abort.signal).then(
-      () => call.end(),
+      () => {
+        recorder.done(abort.signal.aborted ? grpc.status.CANCELLED : grpc.status.OK, secondsSince(started));
+        call.end();
+      },
       (err: unknown) => {
-        if (abort.signal.aborted) return;
+        if (abort.signal.aborted) {
+          recorder.done(grpc.status.CANCELLED, secondsSince(started));
+          return;
+        }
+        const status = toServiceError(err);
+        recorder.done(status.code, secondsSince(started));
         ctx.log.info({ rpc: name, err }, 'stream failed');
-        call.emit('error', toServiceError(err));
+        call.emit('error', status);
       },
     );
   };
@@ -72,15 +90,16 @@ export function registerService(
   const implementation: grpc.UntypedServiceImplementation = {};
   for (const [method, definition] of Object.entries(service)) {
     const name = `${serviceName}/${method}`;
+    const recorder = metrics.criMethod(serviceName, method);
     const unimplemented = async (): Promise<never> => {
       throw new UnimplementedError(`${name} is not implemented by cri-ts yet`);
     };
     if (definition.requestStream) {
-      implementation[method] = unaryHandler(ctx, name, unimplemented);
+      implementation[method] = unaryHandler(ctx, name, recorder, unimplemented);
     } else if (definition.responseStream) {
-      implementation[method] = serverStreamHandler(ctx, name, table.serverStream?.[method] ?? unimplemented);
+      implementation[method] = serverStreamHandler(ctx, name, recorder, table.serverStream?.[method] ?? unimplemented);
     } else {
-      implementation[method] = unaryHandler(ctx, name, table.unary[method] ?? unimplemented);
+      implementation[method] = unaryHandler(ctx, name, recorder, table.unary[method] ?? unimplemented);
     }
   }
   server.addService(passEncodedResponses(service), implementation);

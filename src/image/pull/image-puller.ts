@@ -4,6 +4,7 @@ import type { ContainerdClient } from '../../containerd/client.js';
 import { abortIngest, type BlobSource, writeBlob } from '../../containerd/content-writer.js';
 import { CriError, isCriError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { metrics, withOutcome } from '../../metrics/metrics.js';
 import { parseImageConfig } from '../image-config.js';
 import { ImageLabel, upsertImageRecord } from '../image-records.js';
 import { type Descriptor, hostPlatform, type ImageIndex, type ImageManifest, parseManifestDocument, selectPlatformManifest } from '../manifest.js';
@@ -84,12 +85,17 @@ export class ImagePuller {
       this.log.info({ image: key }, 'joining a pull already under way');
       return running;
     }
-    const pull = this.pullOnce(ref, credentials).finally(() => this.inFlight.delete(key));
+    const written = { bytes: 0 };
+    const pull = withOutcome(
+      () => this.pullOnce(ref, credentials, written),
+      (result, seconds) => metrics.imagePull(result, seconds, written.bytes),
+    ).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, pull);
     return pull;
   }
 
-  private async pullOnce(ref: ImageReference, credentials: RegistryCredentials): Promise<PulledImage> {
+  /** `written.bytes` grows by each blob the pull writes into the content store. */
+  private async pullOnce(ref: ImageReference, credentials: RegistryCredentials, written: { bytes: number }): Promise<PulledImage> {
     const name = formatImageReference(ref);
     const log = this.log.child({ image: name });
     const started = Date.now();
@@ -102,7 +108,7 @@ export class ImagePuller {
     const leaseId = lease!.id;
     let failed = false;
     try {
-      const result = await this.fetchAndStore(ref, source, leaseId, log);
+      const result = await this.fetchAndStore(ref, source, leaseId, log, written);
       log.info({ imageId: result.imageId, ms: Date.now() - started }, 'image pulled');
       this.onPulled(result);
       return result;
@@ -118,7 +124,7 @@ export class ImagePuller {
     }
   }
 
-  private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, log: Logger): Promise<PulledImage> {
+  private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, log: Logger, written: { bytes: number }): Promise<PulledImage> {
     const { client, root } = source;
     const name = formatImageReference(ref);
     const sourceLabel = { [GcLabel.distributionSource(ref.domain)]: ref.path };
@@ -154,6 +160,7 @@ export class ImagePuller {
         lease,
         signal,
         onProgress: (done, total) => progress.update(layer.digest, done, total),
+        written,
       });
       if (outcome === 'already-present') progress.present(layer.digest, layer.size);
     });
@@ -162,17 +169,20 @@ export class ImagePuller {
       ref: `cri-ts-config-${manifest.config.digest}`,
       labels: { ...sourceLabel, ...(topChain ? { [GcLabel.snapshotRef(snapshotter)]: topChain } : {}) },
       lease,
+      written,
     });
     await this.writeBlobWaitingForLock(client, manifestDescriptor, bufferSource(manifestBytes), {
       ref: `cri-ts-manifest-${manifestDescriptor.digest}`,
       labels: { ...sourceLabel, ...childLabels(manifest, []) },
       lease,
+      written,
     });
     if (rootDocument.kind === 'index') {
       await this.writeBlobWaitingForLock(client, { mediaType: root.mediaType, digest: root.digest, size: rootBytes.length }, bufferSource(rootBytes), {
         ref: `cri-ts-index-${root.digest}`,
         labels: { ...sourceLabel, ...childLabels(rootDocument as ImageIndex, [manifestDescriptor]) },
         lease,
+        written,
       });
     }
 
@@ -195,11 +205,22 @@ export class ImagePuller {
     client: RegistryClient,
     blob: Descriptor,
     source: BlobSource,
-    options: { ref: string; labels: Record<string, string>; lease: string; signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+    options: {
+      ref: string;
+      labels: Record<string, string>;
+      lease: string;
+      signal?: AbortSignal;
+      onProgress?: (done: number, total: number) => void;
+      /** Counts the bytes of the blobs this pull wrote (for /metrics). */
+      written: { bytes: number };
+    },
   ): Promise<'written' | 'already-present'> {
+    const { written, ...writeOptions } = options;
     for (;;) {
       try {
-        return await writeBlob(this.containerd, source, { ...options, digest: blob.digest, size: blob.size });
+        const outcome = await writeBlob(this.containerd, source, { ...writeOptions, digest: blob.digest, size: blob.size });
+        if (outcome === 'written') written.bytes += blob.size;
+        return outcome;
       } catch (err) {
         const locked = isCriError(err, 'Unavailable') && /locked/i.test(err.message);
         if (locked && !options.signal?.aborted) {

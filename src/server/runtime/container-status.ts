@@ -19,6 +19,9 @@ export async function containerStatus(ctx: ServerContext, request: ContainerStat
       snapshotter: container.metadata.snapshotter,
       config: container.metadata.config,
       runtimeSpec,
+      // What CreateContainer and StartContainer spent their time on (null when not seen by this cri-ts process).
+      createPhases: container.createPhases ?? null,
+      startPhases: container.startPhases ?? null,
     });
   }
   return { status: toContainerStatus(container), info };

@@ -24,6 +24,8 @@ export async function podSandboxStatus(ctx: ServerContext, request: PodSandboxSt
       config: metadata.config,
       cniResult: details.networkAttachments ?? null,
       runtimeSpec: details.spec,
+      // What RunPodSandbox spent its time on, phase by phase (null after a cri-ts restart).
+      startPhases: sandbox.startPhases ?? null,
     });
   }
   return {

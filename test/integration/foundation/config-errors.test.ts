@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -34,6 +35,37 @@ describe('configuration from the command line', () => {
     const result = await runCli(['serve', '--config', file]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /bad\.toml: config key `cni\.max_conf_num`: must be an integer from 0 to 1000, got number -3/);
+  });
+
+  it('serve stops with a message naming metrics.address when that address is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(taken.address() as { port: number }).port}`;
+    const dir = testDir.dir;
+    const file = join(dir, 'metrics.toml');
+    await writeFile(
+      file,
+      [
+        `root = ${JSON.stringify(join(dir, 'root'))}`,
+        `state = ${JSON.stringify(join(dir, 'state'))}`,
+        '[grpc]',
+        `address = ${JSON.stringify(join(dir, 'metrics.sock'))}`,
+        '[containerd]',
+        `address = ${JSON.stringify(join(dir, 'no-containerd.sock'))}`,
+        '[containerd.managed]',
+        'enabled = false',
+        '[metrics]',
+        `address = "${address}"`,
+      ].join('\n'),
+    );
+    try {
+      const result = await runCli(['serve', '--config', file, '--log-format', 'json']);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`cri-ts: config key \`metrics\\.address\`: cannot serve metrics on ${address.replace(/\./g, '\\.')}: listen EADDRINUSE`));
+      assert.doesNotMatch(result.stderr, /^\s+at /m, 'no stack trace');
+    } finally {
+      taken.close();
+    }
   });
 
   it('serve refuses a named config file that does not exist', async () => {

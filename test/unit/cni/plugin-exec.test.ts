@@ -13,6 +13,8 @@ import {
   runPlugin,
 } from '../../../src/cni/plugin-exec.js';
 import { CriError } from '../../../src/errors.js';
+import { metrics } from '../../../src/metrics/metrics.js';
+import { parsePrometheusText, sumOf } from '../../harness/prometheus-text.js';
 import { makeTestDir } from '../../harness/test-dir.js';
 import { readCalls, writeFakePlugin } from './fake-plugins.js';
 
@@ -152,6 +154,19 @@ describe('running a plugin', () => {
       runPlugin({ command: 'ADD', network: 'n', pluginType: 'garbage', input: {} }, { binDirs: [binA], log: silent }),
       /"garbage" of network "n" printed non-JSON output on ADD/,
     );
+  });
+
+  it('times each plugin call in the CNI family, by plugin, command and result', async () => {
+    const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
+    const before = await scrape();
+    await runPlugin({ command: 'DEL', network: 'n', pluginType: 'good', input: {} }, { binDirs: [binA, binB], log: silent });
+    await runPlugin({ command: 'ADD', network: 'n', pluginType: 'failing', input: {} }, { binDirs: [binA], log: silent }).catch(() => undefined);
+    const after = await scrape();
+    const delta = (labels: Record<string, string>) =>
+      sumOf(after, 'cri_ts_cni_plugin_duration_seconds_count', labels) - sumOf(before, 'cri_ts_cni_plugin_duration_seconds_count', labels);
+    assert.equal(delta({ plugin: 'good', command: 'DEL', result: 'success' }), 1);
+    assert.equal(delta({ plugin: 'failing', command: 'ADD', result: 'failure' }), 1);
+    assert.equal(delta({ plugin: 'failing', command: 'ADD', result: 'success' }), 0);
   });
 
   it('kills a plugin that takes longer than the timeout', async () => {

@@ -32,6 +32,14 @@ describe('config', () => {
     assert.equal(config.cni.confDir, '/etc/cni/net.d');
   });
 
+  it('serves no metrics unless [metrics] address is set, and takes HOST:PORT there', () => {
+    assert.equal(configFromToml({}).metrics.address, '');
+    assert.equal(parseConfigText('[metrics]\naddress = "127.0.0.1:1338"\n', 'test.toml').metrics.address, '127.0.0.1:1338');
+    assert.equal(parseConfigText('[metrics]\naddress = "[::1]:1338"\n', 'test.toml').metrics.address, '[::1]:1338');
+    assert.match(configError('[metrics]\naddress = "1338"\n'), /`metrics\.address`: must be HOST:PORT such as "127\.0\.0\.1:1338".*got string "1338"/);
+    assert.match(configError('[metrics]\naddress = "127.0.0.1:1338"\ngrpc_histogram = true\n'), /metrics\.grpc_histogram/);
+  });
+
   it('reads nested keys, durations and runtime handlers', () => {
     const config = parseConfigText(
       `

@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ContainerdClient, serviceDefinition } from '../../../src/containerd/client.js';
 import { CriError } from '../../../src/errors.js';
+import { metrics } from '../../../src/metrics/metrics.js';
+import { parsePrometheusText, sumOf } from '../../harness/prometheus-text.js';
 
 /**
  * A stand-in containerd on a unix socket: Version answers with the namespace
@@ -54,6 +56,22 @@ describe('unary calls to containerd', () => {
 
   it('gives up at the deadline with DeadlineExceeded', async () => {
     await assert.rejects(client.tasks.Start({ containerId: 'c1' }, { timeoutMs: 100 }), (err: unknown) => err instanceof CriError && err.kind === 'DeadlineExceeded');
+  });
+
+  it('records every call in the containerd families: latency by service and method, a count by status code', async () => {
+    const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
+    const tasksGet = { grpc_service: 'containerd.services.tasks.v1.Tasks', grpc_method: 'Get' };
+    const version = { grpc_service: 'containerd.services.version.v1.Version', grpc_method: 'Version' };
+    const before = await scrape();
+    await client.version();
+    await client.tasks.Get({ containerId: 'c1' }).catch(() => undefined);
+    await client.tasks.Get({ containerId: 'c1' }).catch(() => undefined);
+    const after = await scrape();
+    const delta = (name: string, labels: Record<string, string>) => sumOf(after, name, labels) - sumOf(before, name, labels);
+    assert.equal(delta('cri_ts_containerd_client_handled_total', { ...version, grpc_code: 'OK' }), 1);
+    assert.equal(delta('cri_ts_containerd_client_handled_total', { ...tasksGet, grpc_code: 'NotFound' }), 2);
+    assert.equal(delta('cri_ts_containerd_client_handling_seconds_count', tasksGet), 2);
+    assert.ok(delta('cri_ts_containerd_client_handling_seconds_sum', tasksGet) > 0);
   });
 
   it('stops waiting when the caller aborts', async () => {

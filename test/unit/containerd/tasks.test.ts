@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CallOptions } from '../../../src/containerd/connection.js';
 import type { ContainerdClient } from '../../../src/containerd/client.js';
-import { getKnownTask, type TaskState, taskMayRun, waitProcess, waitTask } from '../../../src/containerd/tasks.js';
+import { createAndStartTask, getKnownTask, type TaskState, taskMayRun, waitProcess, waitTask } from '../../../src/containerd/tasks.js';
+import { PhaseTimer } from '../../../src/metrics/phase-timer.js';
 import { CriError } from '../../../src/errors.js';
 
 /**
@@ -89,5 +90,45 @@ describe('reading a task state containerd could not read in time', () => {
       [true, true, true, true, false, false],
     );
     assert.equal(taskMayRun(undefined), false);
+  });
+});
+
+describe('creating and starting a task', () => {
+  it('times task_create and task_start as phases of the caller', async () => {
+    const containerd = {
+      tasks: {
+        Create: () => new Promise((resolve) => setTimeout(() => resolve({}), 20)),
+        Start: () => new Promise((resolve) => setTimeout(() => resolve({ pid: 42 }), 5)),
+      },
+    } as unknown as ContainerdClient;
+    const phases = new PhaseTimer();
+    assert.equal(await createAndStartTask(containerd, 'c1', [], {}, undefined, phases), 42);
+    const timings = phases.finish();
+    assert.deepEqual(
+      timings.map((t) => t.phase),
+      ['task_create', 'task_start', 'total'],
+    );
+    assert.ok(timings[0]!.durationMs >= 15, `task_create took ${timings[0]!.durationMs} ms`);
+    assert.ok(timings[1]!.startMs >= timings[0]!.startMs + timings[0]!.durationMs - 0.01, 'the start follows the create');
+  });
+
+  it('records no task_start for a start that failed, and deletes the task', async () => {
+    const deleted: string[] = [];
+    const containerd = {
+      tasks: {
+        Create: async () => ({}),
+        Start: async () => {
+          throw new CriError('Internal', 'runc start failed');
+        },
+        Delete: async (request: { containerId: string }) => void deleted.push(request.containerId),
+      },
+    } as unknown as ContainerdClient;
+    const phases = new PhaseTimer();
+    await assert.rejects(createAndStartTask(containerd, 'c1', [], {}, undefined, phases), /runc start failed/);
+    assert.deepEqual(
+      phases.finish().map((t) => t.phase),
+      ['task_create', 'total'],
+    );
+    assert.deepEqual(deleted, ['c1']);
   });
 });

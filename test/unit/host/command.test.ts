@@ -2,13 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { describeFailure, runCommandHere } from '../../../src/host/command.js';
-import { CommandHelper } from '../../../src/host/command-runner.js';
+import { CommandHelper, runCommand, stopCommandHelper, useCommandHelper } from '../../../src/host/command-runner.js';
+import { metrics } from '../../../src/metrics/metrics.js';
+import { parsePrometheusText, sumOf } from '../../harness/prometheus-text.js';
 import { isCriError } from '../../../src/errors.js';
 
 describe('runCommandHere', () => {
   it('passes stdin and the given environment only, and returns exit code, stdout and stderr', async () => {
     const result = await runCommandHere({ file: 'sh', args: ['-c', 'cat; echo "A=$A HOME=$HOME" >&2; exit 3'], input: 'in', env: { A: '1', PATH: '/usr/bin:/bin' } });
-    assert.deepEqual(result, { timedOut: false, stdout: 'in', stderr: 'A=1 HOME=\n', exitCode: 3 });
+    const { spawnSeconds, ...rest } = result;
+    assert.deepEqual(rest, { timedOut: false, stdout: 'in', stderr: 'A=1 HOME=\n', exitCode: 3 });
+    assert.ok(spawnSeconds !== undefined && spawnSeconds > 0 && spawnSeconds < 5, `spawn took ${spawnSeconds} s`);
   });
 
   it('reports a program that cannot start as a start error, not an exit code', async () => {
@@ -65,6 +69,27 @@ describe('CommandHelper', () => {
       process.kill(helperPid, 'SIGCONT');
     } finally {
       helper.stop();
+    }
+  });
+});
+
+describe('runCommand', () => {
+  it('records how long starting a program blocked the command helper, and each program\'s run by name', async () => {
+    const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
+    useCommandHelper(pino({ level: 'silent' }));
+    try {
+      const before = await scrape();
+      assert.equal((await runCommand({ file: '/bin/sh', args: ['-c', 'exit 0'] })).exitCode, 0);
+      await runCommand({ file: '/nonexistent/program', args: [] });
+      const after = await scrape();
+      const delta = (name: string, labels: Record<string, string> = {}) => sumOf(after, name, labels) - sumOf(before, name, labels);
+      assert.equal(delta('cri_ts_command_duration_seconds_count', { program: 'sh' }), 1);
+      assert.equal(delta('cri_ts_command_duration_seconds_count', { program: 'program' }), 1);
+      assert.equal(delta('cri_ts_command_spawn_seconds_count'), 1, 'a program that could not start has no spawn time');
+      const spawn = delta('cri_ts_command_spawn_seconds_sum');
+      assert.ok(spawn > 0 && spawn <= delta('cri_ts_command_duration_seconds_sum', { program: 'sh' }), `spawn ${spawn} s is part of the run`);
+    } finally {
+      stopCommandHelper();
     }
   });
 });
