@@ -9,15 +9,20 @@ export interface TaskIo {
   terminal?: boolean;
 }
 
-/** Creates and starts the task of container `id` on its snapshot's mounts; returns the pid. */
+/**
+ * Creates and starts the task of container `id` on its snapshot's mounts;
+ * returns the pid. `beforeStart` runs between the two with the created
+ * task's pid; its failure deletes the task.
+ */
 export async function createAndStartTask(
   containerd: ContainerdClient,
   id: string,
   rootfs: Mount[],
   io: TaskIo,
   options?: { type_url: string; value: Buffer },
+  beforeStart?: (pid: number) => Promise<void>,
 ): Promise<number> {
-  await containerd.tasks.Create({
+  const created = await containerd.tasks.Create({
     containerId: id,
     rootfs,
     stdin: io.stdin ?? '',
@@ -27,6 +32,7 @@ export async function createAndStartTask(
     ...(options ? { options } : {}),
   });
   try {
+    await beforeStart?.(created.pid);
     const { pid } = await containerd.tasks.Start({ containerId: id });
     return pid;
   } catch (err) {
