@@ -17,6 +17,9 @@ export interface PodNri {
   /** Its containers are stopped, its pause task gone; its network not yet torn down. */
   stopPodSandbox(pod: NriPodSource): Promise<void>;
   removePodSandbox(pod: NriPodSource): Promise<void>;
+  /** kubelet resized the pod (UpdatePodSandboxResources): its new overhead and totals; throws when a plugin refuses. */
+  updatePodSandbox(pod: NriPodSource, overhead: LinuxContainerResources__Output | null, resources: LinuxContainerResources__Output | null): Promise<void>;
+  postUpdatePodSandbox(pod: NriPodSource): Promise<void>;
 }
 
 /** What the container lifecycle tells NRI plugins; `pod` is undefined when the pod is gone already. */
@@ -44,6 +47,8 @@ export const disabledNri: PodNri & ContainerNri = {
   runPodSandbox: async () => undefined,
   stopPodSandbox: async () => undefined,
   removePodSandbox: async () => undefined,
+  updatePodSandbox: async () => undefined,
+  postUpdatePodSandbox: async () => undefined,
   createContainer: async () => undefined,
   postCreateContainer: async () => undefined,
   startContainer: async () => undefined,

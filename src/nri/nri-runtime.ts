@@ -134,6 +134,16 @@ export class NriRuntime implements PodNri, ContainerNri {
     await this.notify('RemovePodSandbox', 'REMOVE_POD_SANDBOX', { pod: nriPod(pod) }, 'RemovePodSandboxResponse', { podId: pod.id });
   }
 
+  async updatePodSandbox(pod: NriPodSource, overhead: LinuxContainerResources__Output | null, resources: LinuxContainerResources__Output | null): Promise<void> {
+    if (this.subscribed('UPDATE_POD_SANDBOX').length === 0) return;
+    const request = { pod: nriPod(pod), overheadLinuxResources: nriResourcesFromCri(overhead), linuxResources: nriResourcesFromCri(resources) };
+    await this.ask('UpdatePodSandbox', 'UPDATE_POD_SANDBOX', request, 'UpdatePodSandboxResponse');
+  }
+
+  async postUpdatePodSandbox(pod: NriPodSource): Promise<void> {
+    await this.notify('PostUpdatePodSandbox', 'POST_UPDATE_POD_SANDBOX', { pod: nriPod(pod) }, 'PostUpdatePodSandboxResponse', { podId: pod.id });
+  }
+
   // --- containers
 
   async createContainer(pod: NriPodSource, container: NriContainerSource, spec: OciSpec): Promise<void> {

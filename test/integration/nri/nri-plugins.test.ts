@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { criClient } from '../../harness/cri-client.js';
 import { crictl, crictlJson } from '../../harness/crictl.js';
 import { type ExternalNriPlugin, nriPluginSynchronized, nriTestPluginBinary, type NriTestEvent, readNriEvents, startExternalNriPlugin } from '../../harness/nri-plugin.js';
 import { type PodFixture, startPodFixture } from '../../harness/pod-fixture.js';
@@ -217,6 +218,21 @@ describe('NRI plugins built on containerd/nri drive pods and containers on real 
     assert.ok(events.some((e) => e.event === 'PostUpdateContainer'));
     assert.equal(await cgroupFile(c.id, 'memory.limit_in_bytes'), String(80 << 20));
     assert.equal((await crictl(fixture.stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+  });
+
+  it('relays UpdatePodSandboxResources as UpdatePodSandbox and PostUpdatePodSandbox', async () => {
+    const cri = criClient(fixture.stack.criTs.socket);
+    try {
+      await cri.runtime.UpdatePodSandboxResources({ podSandboxId: fixture.podId, resources: { cpuShares: 1536 } });
+    } finally {
+      cri.close();
+    }
+    const events = (await launchedEvents()).filter((e) => e.podId === fixture.podId && e.event.includes('UpdatePodSandbox'));
+    assert.deepEqual(
+      events.map((e) => e.event),
+      ['UpdatePodSandbox', 'PostUpdatePodSandbox'],
+    );
+    assert.equal(events[0]!.detail?.cpuShares, '1536');
   });
 
   it('evicts containers a plugin names, in its CreateContainer answer or on its own; an older plugin hears RemoveContainer as StateChange', async () => {

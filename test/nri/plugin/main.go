@@ -148,6 +148,16 @@ func (p *stubPlugin) RemovePodSandbox(_ context.Context, pod *api.PodSandbox) er
 	return nil
 }
 
+func (p *stubPlugin) UpdatePodSandbox(_ context.Context, pod *api.PodSandbox, overhead, resources *api.LinuxResources) error {
+	record(event{Event: "UpdatePodSandbox", PodID: pod.GetId(), PodName: pod.GetName(), Detail: map[string]string{"cpuShares": fmt.Sprint(resources.GetCpu().GetShares().GetValue())}})
+	return nil
+}
+
+func (p *stubPlugin) PostUpdatePodSandbox(_ context.Context, pod *api.PodSandbox) error {
+	record(event{Event: "PostUpdatePodSandbox", PodID: pod.GetId(), PodName: pod.GetName()})
+	return nil
+}
+
 func (p *stubPlugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, []*api.ContainerUpdate, error) {
 	a := ctr.GetAnnotations()
 	e := containerEvent("CreateContainer", pod, ctr)
