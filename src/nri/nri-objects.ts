@@ -123,7 +123,8 @@ export function nriContainer(container: NriContainerSource, spec: OciSpec, state
     exitCode: m.exitCode,
     statusReason: m.reason,
     statusMessage: m.message,
-    CDIDevices: m.config.CDIDevices.map((d) => ({ name: d.name })),
+    // Records written before CRI had CDI devices have none.
+    CDIDevices: (m.config.CDIDevices ?? []).map((d) => ({ name: d.name })),
     user: process ? { uid: process.user.uid, gid: process.user.gid, additionalGids: [...(process.user.additionalGids ?? [])] } : null,
     image: { name: m.imageName, digest: at >= 0 ? m.imageRef.slice(at + 1) : '', configDigest: m.imageId },
   };

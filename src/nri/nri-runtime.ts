@@ -211,8 +211,7 @@ export class NriRuntime implements PodNri, ContainerNri {
     } catch (err) {
       throw asCriError(err);
     }
-    await this.applyUpdates(updates.updates(container.id), 'UpdateContainer');
-    await this.evict(evictions);
+    this.inBackground(updates.updates(container.id), evictions, 'UpdateContainer');
     const own = updates.resourcesFor(container.id);
     return own ? { ...criResourcesFromNri(overlayResources(requested, own)), oomScoreAdj: resources.oomScoreAdj } : resources;
   }
@@ -232,7 +231,7 @@ export class NriRuntime implements PodNri, ContainerNri {
       this.log.warn({ ...ids(container), err: errorMessage(err) }, 'NRI plugins asked for conflicting updates after a container stopped; none applied');
       return;
     }
-    await this.applyUpdates(updates.updates(), 'StopContainer');
+    this.inBackground(updates.updates(), [], 'StopContainer');
   }
 
   async removeContainer(pod: NriPodSource | undefined, container: NriContainerView): Promise<void> {
@@ -370,6 +369,17 @@ export class NriRuntime implements PodNri, ContainerNri {
       if (!verdict) throw new PluginError(`validator plugin ${plugin.name} was dropped while validating container ${containerId}`);
       if (verdict.reject) throw new PluginError(`validator plugin ${plugin.name} rejected the adjustments of container ${containerId}: ${verdict.reason}`);
     }
+  }
+
+  /**
+   * Updates and evictions asked for in answer to a step on a container whose
+   * lock the caller holds: they take other containers' locks, whose holders
+   * may be waiting the same way for this one (two containers stopping at
+   * once), so they are not waited for.
+   */
+  private inBackground(updates: readonly ContainerUpdate[], evictions: readonly ContainerEviction__Output[], after: string): void {
+    if (updates.length === 0 && evictions.length === 0) return;
+    setImmediate(() => void this.applyUpdates(updates, after).then(() => this.evict(evictions)));
   }
 
   /** Applies updates plugins asked for; returns those that failed (logged). */
