@@ -13,6 +13,9 @@ gen() {
     -I "$include" -O "$out" "$@"
 }
 gen src/generated/cri api cri/v1/api.proto
+gen src/generated/nri api/nri api.proto ttrpc.proto
+# Nothing uses the per-file aggregates (no grpc service is served from them).
+rm -f src/generated/nri/*.ts
 ( cd api/containerd && find . -name '*.proto' | sed 's|^\./||' | sort ) > /tmp/cri-ts-containerd-protos.$$
 mapfile -t CONTAINERD_PROTOS < /tmp/cri-ts-containerd-protos.$$
 rm -f /tmp/cri-ts-containerd-protos.$$

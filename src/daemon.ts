@@ -18,6 +18,8 @@ import { ContainerStore } from './container/container-store.js';
 import { ImageAccountsCache } from './container/image-accounts.js';
 import { useFifoPool } from './container/io/fifo-pool.js';
 import { stopCommandHelper, useCommandHelper } from './host/command-runner.js';
+import { disabledNri } from './nri/nri-api.js';
+import { type NriDomain, NriRuntime } from './nri/nri-runtime.js';
 import { PodLifecycle } from './sandbox/pod-lifecycle.js';
 import { SandboxStore } from './sandbox/sandbox-store.js';
 import type { ServerContext } from './server/context.js';
@@ -61,6 +63,21 @@ async function connectContainerd(config: CriTsConfig, log: Logger): Promise<{ cl
   await managed.start();
   log.info({ address: client.address, ...(await client.version()) }, 'using managed containerd');
   return { client, managed };
+}
+
+/** What NRI plugins are synchronized with, and what their updates and evictions act on. */
+function nriDomain(pods: PodLifecycle, containers: ContainerLifecycle): NriDomain {
+  return {
+    pods: () => pods.list(),
+    containers: () =>
+      Promise.all(containers.list().filter((c) => c.state === 'created' || c.state === 'running').map(async (container) => ({ container, spec: await containers.spec(container) }))),
+    containerSpec: async (id) => {
+      const container = containers.find(id);
+      return container ? containers.spec(container) : undefined;
+    },
+    updateContainer: (id, resources) => containers.applyNriUpdate(id, resources),
+    evictContainer: (id, reason) => containers.evict(id, reason),
+  };
 }
 
 /** Rebuilds the pod and container indexes once containerd answers; pod and container calls wait for it. */
@@ -120,6 +137,8 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   // The container lifecycle reads pods through their index; the pod lifecycle is handed the container
   // lifecycle for what stopping and removing a pod does to its containers. Built in that order, nothing is patched in later.
   const sandboxes = new SandboxStore(client);
+  const nriRuntime = config.nri.enable ? new NriRuntime({ config: config.nri, log, runtimeVersion: packageVersion, restrictOomScoreAdj }) : undefined;
+  const nri = nriRuntime ?? disabledNri;
   const containers = new ContainerLifecycle({
     containerd: client,
     config,
@@ -130,6 +149,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     imageAccounts: new ImageAccountsCache(client),
     images,
     pods: sandboxes,
+    nri,
   });
   const pods = new PodLifecycle({
     containerd: client,
@@ -141,8 +161,14 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     images,
     puller,
     containers,
+    nri,
   });
   const recovered = recoverWhenContainerdAnswers(pods, containers, log);
+  // NRI plugins are synchronized with the recovered pods and containers; the plugins under
+  // plugin_path see every pod and container call from the first (as with containerd).
+  const ready = nriRuntime
+    ? recovered.then(() => nriRuntime.start(nriDomain(pods, containers)).catch((err: unknown) => log.error({ err }, 'NRI did not start; pods and containers run without plugins')))
+    : recovered;
   const events = new TaskEventMonitor(
     client,
     {
@@ -193,7 +219,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     containers,
     stats: new StatsService({ containerd: client, collectPeriodMs: config.statsCollectPeriodMs, containers, imageFs: imageFsUsage, sandboxImage: config.sandboxImage }),
     streaming: { requestUrl: (request) => streamingServer.urlFor(request.kind, streamingCache.insert(request)) },
-    recovered,
+    recovered: ready,
   };
   let server;
   let metricsServer: MetricsServer | undefined;
@@ -202,6 +228,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     if (metricsServer) log.info({ url: metricsServer.url }, 'metrics server listening');
     server = await startCriServer(ctx);
   } catch (err) {
+    await nriRuntime?.stop();
     await metricsServer?.close();
     await streamingServer.close();
     events.stop();
@@ -218,6 +245,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
       shuttingDown ??= (async () => {
         log.info('shutting down');
         await server.stop(SHUTDOWN_GRACE_MS);
+        await nriRuntime?.stop();
         await streamingServer.close();
         await metricsServer?.close();
         events.stop();

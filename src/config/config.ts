@@ -63,6 +63,22 @@ export interface RegistryConfig {
   mirrors: Record<string, RegistryMirror>;
 }
 
+/** NRI (Node Resource Interface): plugins that see, and may adjust, each pod and container step. */
+export interface NriConfig {
+  /** Off by default, as in containerd 1.x: no socket, no plugins. */
+  enable: boolean;
+  /** Where external plugins connect. */
+  socketPath: string;
+  /** Plugins cri-ts starts itself, named IDX-NAME (e.g. 10-logger). */
+  pluginPath: string;
+  /** Their configuration: IDX-NAME.conf or NAME.conf. */
+  pluginConfigPath: string;
+  pluginRegistrationTimeoutMs: number;
+  pluginRequestTimeoutMs: number;
+  /** Accept no external plugin connections (only the ones under plugin_path run). */
+  disableConnections: boolean;
+}
+
 /** "auto" turns the clamp on when the process lacks CAP_SYS_RESOURCE. */
 export type RestrictOomScoreAdj = boolean | 'auto';
 
@@ -91,6 +107,7 @@ export interface CriTsConfig {
   cni: CniConfig;
   registry: RegistryConfig;
   metrics: MetricsConfig;
+  nri: NriConfig;
 }
 
 export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -185,6 +202,20 @@ function readMetrics(table: TableReader): MetricsConfig {
   return { address };
 }
 
+function readNri(table: TableReader): NriConfig {
+  const nri: NriConfig = {
+    enable: table.boolean('enable', false),
+    socketPath: table.absolutePath('socket_path', '/var/run/nri/nri.sock'),
+    pluginPath: table.absolutePath('plugin_path', '/opt/nri/plugins'),
+    pluginConfigPath: table.absolutePath('plugin_config_path', '/etc/nri/conf.d'),
+    pluginRegistrationTimeoutMs: table.duration('plugin_registration_timeout', 5000, 10),
+    pluginRequestTimeoutMs: table.duration('plugin_request_timeout', 2000, 10),
+    disableConnections: table.boolean('disable_connections', false),
+  };
+  table.rejectUnknownKeys();
+  return nri;
+}
+
 /** Builds the effective configuration from a parsed TOML document. */
 export function configFromToml(doc: TomlTable): CriTsConfig {
   const top = TableReader.root(doc);
@@ -217,6 +248,7 @@ export function configFromToml(doc: TomlTable): CriTsConfig {
     cni: readCni(top.table_('cni')),
     registry: readRegistry(top.table_('registry')),
     metrics: readMetrics(top.table_('metrics')),
+    nri: readNri(top.table_('nri')),
   };
   if (config.sandboxImage.trim() === '') top.fail('sandbox_image', 'must name an image such as "registry.k8s.io/pause:3.10"');
   top.rejectUnknownKeys();

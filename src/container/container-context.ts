@@ -5,6 +5,7 @@ import { CriError } from '../errors.js';
 import { mountPointsUnder } from '../host/mount-table.js';
 import type { ImageCatalog } from '../image/image-catalog.js';
 import type { Logger } from '../log.js';
+import type { ContainerNri } from '../nri/nri-api.js';
 import type { PodLookup } from '../sandbox/sandbox.js';
 import type { ContainerEvents } from './container-events.js';
 import type { ContainerStore } from './container-store.js';
@@ -25,6 +26,8 @@ export interface ContainerContext {
   readonly images: Pick<ImageCatalog, 'find'>;
   /** The pods containers belong to (the pod side's read API). */
   readonly pods: PodLookup;
+  /** NRI plugins, told of each container step (a no-op when NRI is off). */
+  readonly nri: ContainerNri;
 }
 
 /** The container's persistent directory (its image volumes and image mounts); removed with the container. */

@@ -34,6 +34,7 @@ export async function recordContainerExit(ctx: ContainerContext, container: Cont
   container.pid = 0;
   container.notifyExit();
   ctx.events.publish('stopped', container);
+  await ctx.nri.stopContainer(ctx.pods.find(container.metadata.sandboxId), container);
   ctx.store.persistInBackground(container);
   ctx.log.info({ containerId: container.id, podId: container.metadata.sandboxId, exitCode: exit.exitStatus, reason }, 'container exited');
 }

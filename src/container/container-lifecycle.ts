@@ -17,7 +17,7 @@ import { missedContainerExits, recoverContainers } from './recover-containers.js
 import { removeContainer } from './remove-container.js';
 import { startContainer } from './start-container.js';
 import { stopContainer } from './stop-container.js';
-import { updateContainerResources } from './update-resources.js';
+import { applyContainerResources, updateContainerResources } from './update-resources.js';
 
 /**
  * The container lifecycle: every container operation the CRI edge calls,
@@ -62,6 +62,21 @@ export class ContainerLifecycle implements PodContainers {
   async updateResources(idOrPrefix: string, resources: LinuxContainerResources__Output): Promise<void> {
     const container = this.get(idOrPrefix);
     await this.locked(container, () => updateContainerResources(this.ctx, container, resources));
+  }
+
+  /** Resources an NRI plugin asked for, applied without telling the plugins again; a container that is gone is skipped. */
+  async applyNriUpdate(id: string, resources: LinuxContainerResources__Output): Promise<void> {
+    const container = this.ctx.store.find(id);
+    if (!container || container.id !== id) return;
+    await this.locked(container, () => applyContainerResources(this.ctx, container, resources, { reported: false }));
+  }
+
+  /** An NRI plugin's eviction: the container is stopped at once. */
+  async evict(id: string, reason: string): Promise<void> {
+    const container = this.ctx.store.find(id);
+    if (!container || container.id !== id) return;
+    this.ctx.log.info({ containerId: id, podId: container.metadata.sandboxId, reason }, 'evicting container for an NRI plugin');
+    await this.locked(container, () => stopContainer(this.ctx, container, 0));
   }
 
   /** ReopenContainerLog: after kubelet rotated a running container's log, write on into a fresh file at the same path. */

@@ -56,6 +56,8 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
   ctx.store.reserveName(nameKey, id);
   const undo = new UndoStack();
   undo.push('release the container name', async () => ctx.store.releaseName(nameKey, id));
+  // A plugin that connects meanwhile synchronizes once the container is listed (or never was).
+  const releaseSync = await ctx.nri.blockSync();
   try {
     const ioDir = containerIoDir(ctx, id);
     const logPath = config.logPath ? join(sandbox.metadata.config.logDirectory, config.logPath) : '';
@@ -127,6 +129,13 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
       reason: '',
       message: '',
     };
+    // NRI plugins adjust the spec before the record is made; the cgroup may have moved.
+    await ctx.nri.createContainer(sandbox, { id, pid: 0, metadata }, spec);
+    undo.push('tell NRI plugins the container is gone', async () => {
+      await ctx.nri.stopContainer(sandbox, { id, pid: 0, metadata, spec });
+      await ctx.nri.removeContainer(sandbox, { id, pid: 0, metadata, spec });
+    });
+    metadata.cgroupsPath = spec.linux?.cgroupsPath ?? '';
     const mounts = await createRecordAndSnapshot(
       ctx.containerd,
       {
@@ -161,9 +170,12 @@ export async function createContainer(ctx: ContainerContext, podSandboxId: strin
     metrics.containerCreated(container.createPhases);
     ctx.events.publish('created', container);
     log.info({ image: imageText, name: config.metadata.name }, 'container created');
+    await ctx.nri.postCreateContainer(sandbox, container);
     return id;
   } catch (err) {
     await undo.unwind(log);
     throw err;
+  } finally {
+    releaseSync();
   }
 }

@@ -28,6 +28,7 @@ export async function removeContainer(ctx: ContainerContext, container: Containe
   }
   ctx.store.delete(container.id);
   ctx.events.publish('deleted', container);
+  await ctx.nri.removeContainer(ctx.pods.find(container.metadata.sandboxId), container);
   ctx.log.info({ containerId: container.id, podId: container.metadata.sandboxId }, 'container removed');
 }
 

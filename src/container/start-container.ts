@@ -56,6 +56,11 @@ export async function startContainer(ctx: ContainerContext, container: Container
       { stdin: io.paths.stdin, stdout: io.paths.stdout, stderr: io.paths.stderr, terminal: config.tty },
       handler.options,
       phases,
+      // NRI plugins hear of the start once the task exists, before its process runs; one may refuse it.
+      async (createdPid) => {
+        container.pid = createdPid;
+        await ctx.nri.startContainer(sandbox, container);
+      },
     );
     io.taskStarted();
     container.io = io;
@@ -67,6 +72,7 @@ export async function startContainer(ctx: ContainerContext, container: Container
     ctx.store.persistInBackground(container);
     ctx.events.publish('started', container);
     log.info({ pid }, 'container started');
+    await ctx.nri.postStartContainer(sandbox, container);
   } catch (err) {
     await io?.close();
     const now = nowEpochNs().toString();
@@ -79,7 +85,9 @@ export async function startContainer(ctx: ContainerContext, container: Container
       reason: 'StartError',
       message: err instanceof Error ? err.message : String(err),
     };
+    container.pid = 0;
     ctx.store.persistInBackground(container);
+    await ctx.nri.stopContainer(sandbox, container);
     throw err;
   }
 }

@@ -10,7 +10,12 @@ export interface TaskIo {
   terminal?: boolean;
 }
 
-/** Creates and starts the task of container `id` on its snapshot's mounts; returns the pid. Times task_create and task_start on `phases`. */
+/**
+ * Creates and starts the task of container `id` on its snapshot's mounts;
+ * returns the pid. Times task_create and task_start on `phases`.
+ * `beforeStart` runs between the two with the created task's pid; its
+ * failure deletes the task.
+ */
 export async function createAndStartTask(
   containerd: ContainerdClient,
   id: string,
@@ -18,8 +23,9 @@ export async function createAndStartTask(
   io: TaskIo,
   options: { type_url: string; value: Buffer } | undefined,
   phases: PhaseTimer,
+  beforeStart?: (pid: number) => Promise<void>,
 ): Promise<number> {
-  await phases.time('task_create', () =>
+  const created = await phases.time('task_create', () =>
     containerd.tasks.Create({
       containerId: id,
       rootfs,
@@ -31,6 +37,7 @@ export async function createAndStartTask(
     }),
   );
   try {
+    await beforeStart?.(created.pid);
     const { pid } = await phases.time('task_start', () => containerd.tasks.Start({ containerId: id }));
     return pid;
   } catch (err) {

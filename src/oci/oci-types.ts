@@ -6,7 +6,25 @@ export interface OciSpec {
   hostname?: string;
   mounts?: OciMount[];
   annotations?: Record<string, string>;
+  hooks?: OciHooks;
   linux?: OciLinux;
+}
+
+export interface OciHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+/** Programs the runtime runs around the container's life (NRI plugins may add them). */
+export interface OciHooks {
+  prestart?: OciHook[];
+  createRuntime?: OciHook[];
+  createContainer?: OciHook[];
+  startContainer?: OciHook[];
+  poststart?: OciHook[];
+  poststop?: OciHook[];
 }
 
 export interface OciProcess {
@@ -22,6 +40,10 @@ export interface OciProcess {
   apparmorProfile?: string;
   oomScoreAdj?: number;
   selinuxLabel?: string;
+  /** Newer runtimes (runc 1.2+) only; runc 1.1 ignores it. */
+  ioPriority?: { class: string; priority: number };
+  /** Newer runtimes (runc 1.2+) only. */
+  scheduler?: { policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number };
 }
 
 export interface OciMount {
@@ -63,7 +85,7 @@ export interface OciDeviceRule {
 
 export interface OciResources {
   devices?: OciDeviceRule[];
-  memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number; swappiness?: number; disableOOMKiller?: boolean };
+  memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number; kernelTCP?: number; swappiness?: number; disableOOMKiller?: boolean; useHierarchy?: boolean };
   cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
   hugepageLimits?: Array<{ pageSize: string; limit: number }>;
@@ -75,6 +97,8 @@ export interface OciSeccomp {
   defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
+  listenerPath?: string;
+  listenerMetadata?: string;
   syscalls?: Array<{ names: string[]; action: string; errnoRet?: number; args?: Array<{ index: number; value: number; valueTwo?: number; op: string }> }>;
 }
 
@@ -91,4 +115,9 @@ export interface OciLinux {
   maskedPaths?: string[];
   readonlyPaths?: string[];
   mountLabel?: string;
+  intelRdt?: { closID?: string; schemata?: string[]; enableMonitoring?: boolean };
+  /** Newer runtimes only. */
+  memoryPolicy?: { mode: string; nodes: string; flags?: string[] };
+  /** Newer runtimes only (runc 1.3+): host interfaces moved into the container. */
+  netDevices?: Record<string, { name?: string }>;
 }

@@ -4,6 +4,7 @@ import type { ContainerdClient } from '../containerd/client.js';
 import type { ImageCatalog } from '../image/image-catalog.js';
 import type { ImagePuller } from '../image/pull/image-puller.js';
 import type { Logger } from '../log.js';
+import type { PodNri } from '../nri/nri-api.js';
 import type { PodContainers } from './sandbox.js';
 import type { SandboxStore } from './sandbox-store.js';
 
@@ -20,4 +21,6 @@ export interface PodContext {
   readonly images: Pick<ImageCatalog, 'find'>;
   readonly puller: Pick<ImagePuller, 'pull'>;
   readonly containers: PodContainers;
+  /** NRI plugins, told of each pod step (a no-op when NRI is off). */
+  readonly nri: PodNri;
 }

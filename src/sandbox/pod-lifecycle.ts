@@ -1,5 +1,6 @@
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
+import type { LinuxContainerResources__Output } from '../generated/cri/runtime/v1/LinuxContainerResources.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
 import type { OciSpec } from '../oci/oci-types.js';
 import { readStoredSpec } from '../records/stored-spec.js';
@@ -68,10 +69,15 @@ export class PodLifecycle implements PodLookup {
   /**
    * UpdatePodSandboxResources: kubelet has already resized the pod cgroup
    * itself and tells the runtime the new totals; cri-ts keeps nothing of its
-   * own to change, so the pod only has to exist.
+   * own to change, so the pod only has to exist. NRI plugins hear of it (and
+   * may refuse it).
    */
-  updateResources(idOrPrefix: string): void {
-    this.get(idOrPrefix);
+  async updateResources(idOrPrefix: string, overhead: LinuxContainerResources__Output | null, resources: LinuxContainerResources__Output | null): Promise<void> {
+    const sandbox = this.get(idOrPrefix);
+    await this.ctx.store.lock.run(sandbox.id, async () => {
+      await this.ctx.nri.updatePodSandbox(sandbox, overhead, resources);
+      await this.ctx.nri.postUpdatePodSandbox(sandbox);
+    });
   }
 
   /** PortForward's checks before a URL is handed out: real ports, a ready pod. Returns the pod's full ID. */

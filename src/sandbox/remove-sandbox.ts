@@ -15,5 +15,6 @@ export async function removeSandbox(ctx: PodContext, sandbox: Sandbox): Promise<
   await deleteContainerAndSnapshot(ctx.containerd, sandbox.id, sandbox.metadata.snapshotter);
   await removeSandboxFiles(sandbox.paths);
   ctx.store.delete(sandbox.id);
+  await ctx.nri.removePodSandbox(sandbox);
   ctx.log.info({ podId: sandbox.id }, 'pod sandbox removed');
 }

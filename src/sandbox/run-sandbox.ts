@@ -165,9 +165,20 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
     const sandbox = new Sandbox({ ...metadata, ips, complete: true }, paths, 'ready', pid);
     sandbox.spec = spec;
     sandbox.networkAttachments = attachments;
-    await phases.time('state_write', () => ctx.store.persist(sandbox));
-    sandbox.startPhases = phases.finish();
-    ctx.store.add(sandbox);
+    // NRI plugins hear of the pod before anyone can see it; a plugin that connects meanwhile waits until it is listed.
+    const releaseSync = await ctx.nri.blockSync();
+    try {
+      await ctx.nri.runPodSandbox(sandbox);
+      undo.push('tell NRI plugins the pod is gone', async () => {
+        await ctx.nri.stopPodSandbox(sandbox);
+        await ctx.nri.removePodSandbox(sandbox);
+      });
+      await phases.time('state_write', () => ctx.store.persist(sandbox));
+      sandbox.startPhases = phases.finish();
+      ctx.store.add(sandbox);
+    } finally {
+      releaseSync();
+    }
     metrics.podStarted(sandbox.startPhases);
     log.info({ pid, ms: phases.elapsedMs() }, 'pod sandbox running');
     return id;

@@ -19,6 +19,8 @@ export async function stopSandbox(ctx: PodContext, sandbox: Sandbox): Promise<vo
   sandbox.state = 'notready';
   sandbox.pid = 0;
   if (!metadata.stopped) {
+    // Plugins hear of it once, while the pod's network is still there.
+    await ctx.nri.stopPodSandbox(sandbox);
     if (!metadata.hostNetwork) {
       await ctx.networks.tearDown(sandbox.id, metadata.netnsPath);
       await removeNetns(metadata.netnsPath);

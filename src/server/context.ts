@@ -36,6 +36,6 @@ export interface ServerContext {
   readonly containers: ContainerLifecycle;
   readonly stats: StatsService;
   readonly streaming: StreamingEndpoint;
-  /** Settles once the pod and container indexes were rebuilt from containerd; pod and container calls wait for it. */
+  /** Settles once the pod and container indexes were rebuilt from containerd (and NRI plugins under plugin_path synchronized with them); pod and container calls wait for it. */
   readonly recovered: Promise<void>;
 }

@@ -15,11 +15,11 @@
 # runc-userns (runc built by test/runc/build-runc.sh; critest asks only the
 # handler it is given whether it supports user namespaces, and the default
 # one, Debian's runc 1.1.5, does not): CRITEST_HANDLER_RUNS, see run.sh.
+# NRI is enabled on a socket of the run's own, and critest is told it
+# (-nri-socket), so its 13 NRI specs run: critest itself is the plugin.
 # critest skips others by itself, each with its reason in the JSON report:
 #   - AppArmor (9 specs): "AppArmor is disabled on this host" (no AppArmor here);
 #   - the benchmark specs (5): they run only with -benchmark (test/bench).
-#   - NRI (13 specs): "NRI socket not configured" (they run with -nri-socket,
-#     and cri-ts has no NRI yet).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -81,10 +81,18 @@ pids+=($!)
 wait_socket "$CTRD_SOCK" "${pids[-1]}" containerd
 
 bash "$HERE/cri-ts-config.sh" "$W" "$CTRD_SOCK" "$CRITS_SOCK"
+NRI_SOCK=$W/nri.sock
+cat >> "$W/cri-ts.toml" <<TOML
+[nri]
+enable = true
+socket_path = "$NRI_SOCK"
+plugin_path = "$W/nri-plugins"
+plugin_config_path = "$W/nri-conf.d"
+TOML
 node "$ROOT/dist/src/cli/main.js" serve --config "$W/cri-ts.toml" > "$W/cri-ts.log" 2>&1 &
 pids+=($!)
 wait_socket "$CRITS_SOCK" "${pids[-1]}" cri-ts
 
 # The critest log and report outlive the run, for reading failures.
-CRITEST_OUT=${CRITEST_OUT:-/tmp/critest-cri-ts} CRITEST_FLAGS="-ginkgo.skip='$CRITEST_SKIP' ${CRITEST_FLAGS:-}" \
+CRITEST_OUT=${CRITEST_OUT:-/tmp/critest-cri-ts} CRITEST_FLAGS="-ginkgo.skip='$CRITEST_SKIP' -nri-socket '$NRI_SOCK' ${CRITEST_FLAGS:-}" \
   CRITEST_HANDLER_RUNS=${CRITEST_HANDLER_RUNS-runc-userns=UserNamespaces} bash "$HERE/run.sh" "unix://$CRITS_SOCK"

@@ -16,6 +16,7 @@ const LAYERS: readonly string[] = [
   'stats', // pod and container figures, over both lifecycles' read APIs
   'container', // the container lifecycle
   'sandbox', // the pod lifecycle
+  'nri', // NRI plugins: the protocol, and what each pod and container step tells them
   'records', // how pods and containers are written into containerd: labels, runtime handlers, stored specs
   'oci', // the OCI spec from small options
   'streaming', // the exec/attach/port-forward protocols, calling interfaces the lifecycles implement

@@ -6,6 +6,6 @@ import type { ServerContext } from '../context.js';
 export async function updatePodSandboxResources(ctx: ServerContext, request: UpdatePodSandboxResourcesRequest__Output): Promise<UpdatePodSandboxResourcesResponse> {
   await ctx.recovered;
   if (request.podSandboxId === '') throw new InvalidArgumentError('pod_sandbox_id is empty');
-  ctx.pods.updateResources(request.podSandboxId);
+  await ctx.pods.updateResources(request.podSandboxId, request.overhead, request.resources);
   return {};
 }

@@ -99,6 +99,24 @@ endpoint = ["http://127.0.0.1:5000"]
     assert.match(configError('root = \n'), /^test\.toml: not valid TOML/);
   });
 
+  it('NRI is off unless [nri] enable says so, with containerd\'s socket, paths and timeouts', () => {
+    const defaults = configFromToml({}).nri;
+    assert.deepEqual(defaults, {
+      enable: false,
+      socketPath: '/var/run/nri/nri.sock',
+      pluginPath: '/opt/nri/plugins',
+      pluginConfigPath: '/etc/nri/conf.d',
+      pluginRegistrationTimeoutMs: 5000,
+      pluginRequestTimeoutMs: 2000,
+      disableConnections: false,
+    });
+    const on = parseConfigText('[nri]\nenable = true\nsocket_path = "/run/x/nri.sock"\nplugin_request_timeout = "500ms"\n', 'test.toml').nri;
+    assert.deepEqual([on.enable, on.socketPath, on.pluginRequestTimeoutMs], [true, '/run/x/nri.sock', 500]);
+    assert.match(configError('[nri]\nsocket_path = "nri.sock"\n'), /`nri\.socket_path`/);
+    assert.match(configError('[nri]\nplugin_request_timeout = "2"\n'), /`nri\.plugin_request_timeout`: must be a duration/);
+    assert.match(configError('[nri]\ndisable = true\n'), /nri\.disable/);
+  });
+
   it('restrict_oom_score_adj "auto" follows CAP_SYS_RESOURCE', () => {
     assert.equal(resolveRestrictOomScoreAdj('auto', false), true);
     assert.equal(resolveRestrictOomScoreAdj('auto', true), false);

@@ -1,0 +1,10 @@
+// Original file: api/nri/api.proto
+
+
+export interface CompoundFieldOwners {
+  'owners'?: ({[key: string]: string});
+}
+
+export interface CompoundFieldOwners__Output {
+  'owners': ({[key: string]: string});
+}

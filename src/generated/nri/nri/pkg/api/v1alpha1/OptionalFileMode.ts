@@ -1,0 +1,10 @@
+// Original file: api/nri/api.proto
+
+
+export interface OptionalFileMode {
+  'value'?: (number);
+}
+
+export interface OptionalFileMode__Output {
+  'value': (number);
+}

@@ -1,0 +1,8 @@
+// Original file: api/nri/api.proto
+
+
+export interface PostCreateContainerResponse {
+}
+
+export interface PostCreateContainerResponse__Output {
+}

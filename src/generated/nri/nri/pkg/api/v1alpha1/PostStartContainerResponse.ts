@@ -1,0 +1,8 @@
+// Original file: api/nri/api.proto
+
+
+export interface PostStartContainerResponse {
+}
+
+export interface PostStartContainerResponse__Output {
+}

@@ -1,0 +1,8 @@
+// Original file: api/nri/api.proto
+
+
+export interface PostUpdateContainerResponse {
+}
+
+export interface PostUpdateContainerResponse__Output {
+}

@@ -1,0 +1,8 @@
+// Original file: api/nri/api.proto
+
+
+export interface RunPodSandboxResponse {
+}
+
+export interface RunPodSandboxResponse__Output {
+}

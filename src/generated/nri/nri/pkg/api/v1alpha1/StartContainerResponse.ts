@@ -1,0 +1,8 @@
+// Original file: api/nri/api.proto
+
+
+export interface StartContainerResponse {
+}
+
+export interface StartContainerResponse__Output {
+}

@@ -1,0 +1,8 @@
+// Original file: api/nri/api.proto
+
+
+export interface StopPodSandboxResponse {
+}
+
+export interface StopPodSandboxResponse__Output {
+}

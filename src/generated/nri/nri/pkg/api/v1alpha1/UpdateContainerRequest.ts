@@ -1,0 +1,17 @@
+// Original file: api/nri/api.proto
+
+import type { PodSandbox as _nri_pkg_api_v1alpha1_PodSandbox, PodSandbox__Output as _nri_pkg_api_v1alpha1_PodSandbox__Output } from '../../../../nri/pkg/api/v1alpha1/PodSandbox.js';
+import type { Container as _nri_pkg_api_v1alpha1_Container, Container__Output as _nri_pkg_api_v1alpha1_Container__Output } from '../../../../nri/pkg/api/v1alpha1/Container.js';
+import type { LinuxResources as _nri_pkg_api_v1alpha1_LinuxResources, LinuxResources__Output as _nri_pkg_api_v1alpha1_LinuxResources__Output } from '../../../../nri/pkg/api/v1alpha1/LinuxResources.js';
+
+export interface UpdateContainerRequest {
+  'pod'?: (_nri_pkg_api_v1alpha1_PodSandbox | null);
+  'container'?: (_nri_pkg_api_v1alpha1_Container | null);
+  'linuxResources'?: (_nri_pkg_api_v1alpha1_LinuxResources | null);
+}
+
+export interface UpdateContainerRequest__Output {
+  'pod': (_nri_pkg_api_v1alpha1_PodSandbox__Output | null);
+  'container': (_nri_pkg_api_v1alpha1_Container__Output | null);
+  'linuxResources': (_nri_pkg_api_v1alpha1_LinuxResources__Output | null);
+}

@@ -1,0 +1,8 @@
+// Original file: api/nri/api.proto
+
+
+export interface UpdatePodSandboxResponse {
+}
+
+export interface UpdatePodSandboxResponse__Output {
+}
