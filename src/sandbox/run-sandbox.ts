@@ -2,7 +2,7 @@ import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { PodNetworkAttachment } from '../cni/pod-network.js';
+import type { PodNetworkStatus } from '../cni/pod-network.js';
 import { createRecordAndSnapshot, remapFor } from '../records/container-records.js';
 import { createAndStartTask, killAndDeleteTask } from '../containerd/tasks.js';
 import { resolveRuntimeHandler } from '../records/runtime-handler.js';
@@ -18,11 +18,16 @@ import type { PodContext } from './pod-context.js';
 import { Sandbox, type SandboxMetadata, sandboxNameKey } from './sandbox.js';
 import { mountShm, removeSandboxFiles, sandboxPaths, unmountShm, writeSandboxFiles } from './sandbox-files.js';
 import { ensureSandboxImage } from './sandbox-image.js';
+import { pauseNeedsNetwork } from './start-order.js';
 import { buildSandboxSpec, namespaceModes } from './sandbox-spec.js';
 import { encodeSandboxMetadata, SANDBOX_EXTENSION } from './sandbox-store.js';
 import { CriTsLabel } from '../records/labels.js';
 import { metrics } from '../metrics/metrics.js';
 import { PhaseTimer } from '../metrics/phase-timer.js';
+
+type PodNetwork = Pick<PodNetworkStatus, 'ips' | 'attachments'>;
+/** What a pod without a network of its own (host network) gets from CNI. */
+const NO_NETWORK: PodNetwork = { ips: [], attachments: [] };
 
 function requireField(value: string | undefined, field: string): void {
   if (!value) throw new InvalidArgumentError(`${field} is empty; kubelet sets it from the pod (name, namespace and uid are required)`);
@@ -39,9 +44,10 @@ async function requireUserNamespaces(handler: RuntimeHandler): Promise<void> {
 }
 
 /**
- * RunPodSandbox: the pod's files and shm, its network namespace set up by
- * CNI, then the pause container and its task. Each step registers its undo,
- * so a failure at any point leaves nothing behind. Each phase is timed; the
+ * RunPodSandbox: the pod's files and shm, its network namespace, its
+ * containerd record and snapshot, then the pause task, started while CNI sets
+ * up the network. Each step registers its undo, so a failure at any point
+ * leaves nothing behind. Each phase is timed; the
  * sandbox keeps the timings for its verbose status, and /metrics gets them.
  */
 export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Output, runtimeHandler: string): Promise<string> {
@@ -100,10 +106,13 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
       stopped: false,
     };
 
-    // The pod's files and shm, its network (CNI, the slowest step) and its
-    // containerd record and snapshot do not depend on each other: they are
-    // made at once, and the pause task starts once all are there. Each branch
-    // is timed on its own, and parallel_setup is the three together.
+    // The pause task needs the pod's files and shm, its netns and its
+    // containerd record and snapshot, which are made at once. It does not need
+    // a configured network: CNI ADD (the slowest step) runs as soon as the
+    // netns is pinned, while the task is created and started, so the floor is
+    // max(CNI, runc) rather than their sum (containerd's CRI runs them one
+    // after the other). Every branch is timed on its own; parallel_setup spans
+    // them all. Whatever fails, every branch settles before the undo runs.
     const parallelStarted = performance.now();
     const filesReady = phases.time('files', async () => {
       await writeSandboxFiles(paths, { hostname: config.hostname, hostNetwork: modes.hostNetwork, dns: config.dnsConfig });
@@ -112,30 +121,37 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
         await mountShm(paths.shm);
       }
     });
-    const setUpNetwork = async (pinNetns: () => Promise<unknown>): Promise<{ ips: string[]; attachments: PodNetworkAttachment[] }> => {
+    const networkRequest = {
+      podId: id,
+      netnsPath,
+      podName: m!.name,
+      podNamespace: m!.namespace,
+      podUid: m!.uid,
+      portMappings: config.portMappings.map((p) => ({
+        hostPort: p.hostPort,
+        containerPort: p.containerPort,
+        protocol: p.protocol === 'UDP' ? ('udp' as const) : p.protocol === 'SCTP' ? ('sctp' as const) : ('tcp' as const),
+        ...(p.hostIp ? { hostIP: p.hostIp } : {}),
+      })),
+      ...(config.dnsConfig ? { dns: { servers: config.dnsConfig.servers, searches: config.dnsConfig.searches, options: config.dnsConfig.options } } : {}),
+      ...(config.linux?.cgroupParent ? { cgroupPath: config.linux.cgroupParent } : {}),
+    };
+    const pinNetns = async (pin: () => Promise<unknown>): Promise<void> => {
       undo.push('remove the network namespace', () => removeNetns(netnsPath));
-      await phases.time('netns', pinNetns);
+      await phases.time('netns', pin);
+    };
+    const addNetwork = async (): Promise<PodNetwork> => {
       undo.push('tear down the pod network', () => ctx.networks.tearDown(id, netnsPath));
-      const network = await phases.time('cni_add', () => ctx.networks.setUp({
-        podId: id,
-        netnsPath,
-        podName: m!.name,
-        podNamespace: m!.namespace,
-        podUid: m!.uid,
-        portMappings: config.portMappings.map((p) => ({
-          hostPort: p.hostPort,
-          containerPort: p.containerPort,
-          protocol: p.protocol === 'UDP' ? 'udp' : p.protocol === 'SCTP' ? 'sctp' : 'tcp',
-          ...(p.hostIp ? { hostIP: p.hostIp } : {}),
-        })),
-        ...(config.dnsConfig ? { dns: { servers: config.dnsConfig.servers, searches: config.dnsConfig.searches, options: config.dnsConfig.options } } : {}),
-        ...(config.linux?.cgroupParent ? { cgroupPath: config.linux.cgroupParent } : {}),
-      }));
+      const network = await phases.time('cni_add', () => ctx.networks.setUp(networkRequest));
       log.info({ ips: network.ips }, 'pod network set up');
       return network;
     };
-    const networkReady =
-      modes.hostNetwork || netnsFromPause ? Promise.resolve({ ips: [], attachments: [] }) : phases.time('network', () => setUpNetwork(() => createNetns(id)));
+    const ownNetns = !modes.hostNetwork && !netnsFromPause;
+    const networkStarted = performance.now();
+    const netnsReady = ownNetns ? pinNetns(() => createNetns(id)) : Promise.resolve();
+    const networkReady: Promise<PodNetwork> = ownNetns
+      ? netnsReady.then(addNetwork).then((network) => (phases.add('network', networkStarted), network))
+      : Promise.resolve(NO_NETWORK);
 
     const recordReady = phases.time('record_and_snapshot', () => createRecordAndSnapshot(
       ctx.containerd,
@@ -155,13 +171,29 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
       phases,
     ));
 
-    const [, network, mounts] = await allStepsSettled([filesReady, networkReady, recordReady]);
+    // CNI failing first makes starting the pause task pointless: it is skipped (and everything undone).
+    let networkFailed = false;
+    networkReady.catch(() => (networkFailed = true));
+    // A sysctl of the pod's own interface needs that interface before runc writes it.
+    const prerequisites = Promise.all([filesReady, netnsReady, recordReady, pauseNeedsNetwork(config) ? networkReady : undefined]);
+    const taskReady = prerequisites.then(async ([, , mounts]) => {
+      if (networkFailed) throw new Error('the pod network failed; the pause task is not started');
+      const taskStarted = performance.now();
+      undo.push('kill the pause task', () => killAndDeleteTask(ctx.containerd, id));
+      const pid = await createAndStartTask(ctx.containerd, id, mounts, {}, handler.options, phases);
+      phases.add('pause_task', taskStarted);
+      return pid;
+    });
+    const [, network, , pid] = await allStepsSettled([filesReady, networkReady, recordReady, taskReady]);
     phases.add('parallel_setup', parallelStarted);
 
-    undo.push('kill the pause task', () => killAndDeleteTask(ctx.containerd, id));
-    const pid = await createAndStartTask(ctx.containerd, id, mounts, {}, handler.options, phases);
     // A pod of its own user namespace: its pause process made the netns, which is pinned and set up now.
-    const { ips, attachments } = netnsFromPause ? await phases.time('network', () => setUpNetwork(() => attachNetns(id, pid))) : network;
+    const { ips, attachments } = netnsFromPause
+      ? await phases.time('network', async () => {
+          await pinNetns(() => attachNetns(id, pid));
+          return addNetwork();
+        })
+      : network;
     const sandbox = new Sandbox({ ...metadata, ips, complete: true }, paths, 'ready', pid);
     sandbox.spec = spec;
     sandbox.networkAttachments = attachments;

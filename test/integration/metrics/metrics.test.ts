@@ -31,6 +31,7 @@ const POD_PHASES = [
   'record_create',
   'snapshot_prepare',
   'parallel_setup',
+  'pause_task',
   'task_create',
   'task_start',
   'state_write',
@@ -201,14 +202,21 @@ describe('/metrics and the start phases of pods and containers, on the real stac
     for (const p of phases) assert.ok(p.startMs + p.durationMs <= of('total').durationMs + slack, `${p.phase} lies within the pod start`);
     assert.ok(of('network').durationMs + slack >= of('netns').durationMs + of('cni_add').durationMs, 'the network branch spans netns and CNI ADD');
     assert.ok(of('record_and_snapshot').durationMs + slack >= of('record_create').durationMs + of('snapshot_prepare').durationMs);
+    assert.ok(of('pause_task').durationMs + slack >= of('task_create').durationMs + of('task_start').durationMs, 'the pause task branch spans create and start');
     const branches = ['files', 'network', 'record_and_snapshot'];
-    for (const branch of branches) {
+    for (const branch of [...branches, 'pause_task']) {
       assert.ok(of('parallel_setup').durationMs + slack >= of(branch).durationMs, `parallel_setup spans the ${branch} branch`);
+    }
+    for (const branch of branches) {
       for (const other of branches.filter((b) => b !== branch)) {
         assert.ok(of(branch).startMs < of(other).startMs + of(other).durationMs, `the ${branch} branch starts before ${other} ends: they run at once`);
       }
     }
-    assert.ok(of('task_create').startMs >= of('parallel_setup').startMs + of('parallel_setup').durationMs - slack, 'the pause task waits for all three');
+    const end = (name: string) => of(name).startMs + of(name).durationMs;
+    for (const before of ['files', 'netns', 'record_and_snapshot']) {
+      assert.ok(of('task_create').startMs >= end(before) - slack, `the pause task waits for ${before}`);
+    }
+    assert.ok(of('task_create').startMs < end('cni_add'), 'the pause task is created while CNI ADD runs');
 
     const [first] = (await crictl(socket(), ['ps', '-q', '--state', 'running'])).stdout.split('\n');
     const container = await crictlJson<{ info: { createPhases: Phase[]; startPhases: Phase[] } }>(socket(), ['inspect', first!]);
