@@ -10,6 +10,8 @@ export type NriContainerView = NriContainerSource & { readonly spec: OciSpec | u
  * fails them throw; notifications only log a plugin's failure.
  */
 export interface PodNri {
+  /** False when NRI is off: no plugin hears of a step, so pod steps need not keep the order plugins are promised. */
+  readonly enabled: boolean;
   /** Holds a connecting plugin's synchronization off until the returned function is called. */
   blockSync(): Promise<() => void>;
   /** The pod runs (its pause task started) but is not in the index yet; throws when a plugin refuses it. */
@@ -43,6 +45,7 @@ const released = (): void => undefined;
 
 /** NRI switched off ([nri] enable = false): every step goes on as if no plugin were there. */
 export const disabledNri: PodNri & ContainerNri = {
+  enabled: false,
   blockSync: async () => released,
   runPodSandbox: async () => undefined,
   stopPodSandbox: async () => undefined,

@@ -69,6 +69,7 @@ const RUNTIME_NAME = 'cri-ts';
  * create, start and update container) and is only logged for the others.
  */
 export class NriRuntime implements PodNri, ContainerNri {
+  readonly enabled = true;
   private plugins: NriPlugin[] = [];
   private readonly steps = new Semaphore(1);
   private readonly gate = new SyncGate();
