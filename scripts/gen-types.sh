@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the TypeScript types under src/generated from the .proto files in api/.
-# The loader options here must match src/proto/load.ts (camelCase fields, int64 as
+# Regenerates the TypeScript types under src/generated and the JSON descriptors
+# under api/descriptors (what cri-ts loads at run time) from the .proto files in api/.
+# The options here must match src/proto/descriptors.ts (camelCase fields, int64 as
 # strings, enums as names, defaults filled, oneof names set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +26,4 @@ if [ ${#CONTAINERD_PROTOS[@]} -gt 0 ]; then
   # and nothing uses them: the per-message files are what the client imports.
   find src/generated/containerd -maxdepth 1 -name '*.ts' -delete
 fi
+node scripts/gen-descriptors.mjs

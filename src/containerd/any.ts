@@ -1,7 +1,5 @@
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import protobuf from 'protobufjs';
-import { apiDir } from '../package-paths.js';
+import protobuf from 'protobufjs/light.js';
+import { protoRoot } from '../proto/descriptors.js';
 
 /** google.protobuf.Any as grpc-js hands it over. */
 export interface AnyMessage {
@@ -12,23 +10,9 @@ export interface AnyMessage {
 /** containerd stores a container's OCI spec as JSON under this type URL. */
 export const OCI_SPEC_TYPE_URL = 'types.containerd.io/opencontainers/runtime-spec/1/Spec';
 
-let root: protobuf.Root | undefined;
-
-/**
- * Our containerd protos as protobufjs types, for what travels inside an Any
- * (event payloads, shim options): grpc-js leaves those as bytes.
- */
+/** Our containerd protos as protobufjs types, for what travels inside an Any (event payloads, shim options): grpc-js leaves those as bytes. */
 function containerdTypes(): protobuf.Root {
-  if (!root) {
-    const dir = join(apiDir, 'containerd');
-    const files = (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.proto')).map((f) => join(dir, f));
-    const r = new protobuf.Root();
-    r.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : target.startsWith('/') ? target : join(dir, target));
-    r.loadSync(files, { keepCase: false });
-    r.resolveAll();
-    root = r;
-  }
-  return root;
+  return protoRoot('containerd');
 }
 
 /** Type name from an Any's URL: containerd uses bare names ("containerd.events.TaskExit"). */

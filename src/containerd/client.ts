@@ -1,4 +1,3 @@
-import { readdirSync } from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import type { ContainerdConfig } from '../config/config.js';
 import type { ContainersDefinition } from '../generated/containerd/containerd/services/containers/v1/Containers.js';
@@ -14,32 +13,19 @@ import type { NamespacesDefinition } from '../generated/containerd/containerd/se
 import type { SnapshotsDefinition } from '../generated/containerd/containerd/services/snapshots/v1/Snapshots.js';
 import type { TasksDefinition } from '../generated/containerd/containerd/services/tasks/v1/Tasks.js';
 import type { VersionDefinition } from '../generated/containerd/containerd/services/version/v1/Version.js';
-import { apiDir } from '../package-paths.js';
-import { loadProtoPackage } from '../proto/load.js';
+import { grpcService } from '../proto/grpc-service.js';
 import { type CallOptions, ContainerdConnection, type RequestOf, type ResponseOf, type UnaryApi } from './connection.js';
 
-const CONTAINERD_API_DIR = `${apiDir}/containerd`;
+const services = new Map<string, grpc.ServiceDefinition>();
 
-let loadedPackage: grpc.GrpcObject | undefined;
-
-/** Every containerd .proto we ship, loaded once per process. */
-export function containerdProtoPackage(): grpc.GrpcObject {
-  if (!loadedPackage) {
-    const files = (readdirSync(CONTAINERD_API_DIR, { recursive: true }) as string[]).filter((f) => f.endsWith('.proto')).sort();
-    loadedPackage = loadProtoPackage(files, [CONTAINERD_API_DIR]);
-  }
-  return loadedPackage;
-}
-
-function lookup(pkg: grpc.GrpcObject, fullName: string): unknown {
-  let node: unknown = pkg;
-  for (const part of fullName.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
-  if (!node) throw new Error(`containerd API definition ${fullName} is missing from ${CONTAINERD_API_DIR}`);
-  return node;
-}
-
+/** A containerd service's gRPC definition (from api/descriptors/containerd.json), built once per process. */
 export function serviceDefinition(fullName: string): grpc.ServiceDefinition {
-  return (lookup(containerdProtoPackage(), fullName) as { service: grpc.ServiceDefinition }).service;
+  let definition = services.get(fullName);
+  if (!definition) {
+    definition = grpcService<grpc.ServiceDefinition>('containerd', fullName);
+    services.set(fullName, definition);
+  }
+  return definition;
 }
 
 /**

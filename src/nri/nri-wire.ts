@@ -1,23 +1,12 @@
-import { join } from 'node:path';
-import protobuf from 'protobufjs';
-import { apiDir } from '../package-paths.js';
+import type protobuf from 'protobufjs/light.js';
+import { protoRoot } from '../proto/descriptors.js';
 
 /** The protobuf package of NRI's messages and services. */
 export const NRI_PACKAGE = 'nri.pkg.api.v1alpha1';
 
-let root: protobuf.Root | undefined;
-
-/** api/nri's protos as protobufjs types, loaded once, with the field names the generated types use. */
+/** api/nri's protos as protobufjs types, with the field names the generated types use. */
 function nriTypes(): protobuf.Root {
-  if (!root) {
-    const dir = join(apiDir, 'nri');
-    const r = new protobuf.Root();
-    r.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : join(dir, target));
-    r.loadSync(['api.proto', 'ttrpc.proto'], { keepCase: false });
-    r.resolveAll();
-    root = r;
-  }
-  return root;
+  return protoRoot('nri');
 }
 
 /** A message type by its name in api/nri: "ttrpc.Request", or an NRI message's short name ("ConfigureRequest"). */

@@ -1,7 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { ProtoGrpcType } from '../generated/cri/api.js';
-import { apiDir } from '../package-paths.js';
-import { loadProtoPackage } from '../proto/load.js';
+import { grpcService } from '../proto/grpc-service.js';
 import type { ServerContext } from './context.js';
 import { imageServiceRpcs } from './image-service.js';
 import { registerService } from './register-service.js';
@@ -17,20 +15,15 @@ export interface CriServer {
   stop(graceMs: number): Promise<void>;
 }
 
-function loadCriServices(): ProtoGrpcType {
-  return loadProtoPackage(['cri/v1/api.proto'], [apiDir]) as unknown as ProtoGrpcType;
-}
-
 export async function startCriServer(ctx: ServerContext): Promise<CriServer> {
-  const cri = loadCriServices();
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     // Channelz bookkeeping costs CPU on every call and nothing reads it.
     'grpc.enable_channelz': 0,
   });
-  registerService(server, cri.runtime.v1.RuntimeService.service, 'runtime.v1.RuntimeService', runtimeServiceRpcs, ctx);
-  registerService(server, cri.runtime.v1.ImageService.service, 'runtime.v1.ImageService', imageServiceRpcs, ctx);
+  registerService(server, grpcService('cri', 'runtime.v1.RuntimeService'), 'runtime.v1.RuntimeService', runtimeServiceRpcs, ctx);
+  registerService(server, grpcService('cri', 'runtime.v1.ImageService'), 'runtime.v1.ImageService', imageServiceRpcs, ctx);
 
   const path = ctx.config.grpcAddress;
   await prepareSocketPath(path);

@@ -1,17 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { UnaryApi } from '../../src/containerd/connection.js';
-import type { ProtoGrpcType } from '../../src/generated/cri/api.js';
 import type { ImageServiceDefinition } from '../../src/generated/cri/runtime/v1/ImageService.js';
 import type { RuntimeServiceDefinition } from '../../src/generated/cri/runtime/v1/RuntimeService.js';
-import { apiDir } from '../../src/package-paths.js';
-import { loadProtoPackage } from '../../src/proto/load.js';
+import { grpcService } from '../../src/proto/grpc-service.js';
 
 export type CriRuntime = UnaryApi<RuntimeServiceDefinition>;
 export type CriImages = UnaryApi<ImageServiceDefinition>;
 
 /** A CRI client straight to cri-ts, for calls crictl has no command for (ReopenContainerLog, bad input). */
 export function criClient(socket: string): { runtime: CriRuntime; images: CriImages; close(): void } {
-  const cri = loadProtoPackage(['cri/v1/api.proto'], [apiDir]) as unknown as ProtoGrpcType;
   const client = new grpc.Client(`unix://${socket}`, grpc.credentials.createInsecure());
   const api = <D>(definition: grpc.ServiceDefinition): D => {
     const out: Record<string, (request: unknown) => Promise<unknown>> = {};
@@ -26,8 +23,8 @@ export function criClient(socket: string): { runtime: CriRuntime; images: CriIma
     return out as D;
   };
   return {
-    runtime: api<CriRuntime>(cri.runtime.v1.RuntimeService.service),
-    images: api<CriImages>(cri.runtime.v1.ImageService.service),
+    runtime: api<CriRuntime>(grpcService('cri', 'runtime.v1.RuntimeService')),
+    images: api<CriImages>(grpcService('cri', 'runtime.v1.ImageService')),
     close: () => client.close(),
   };
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Container, type ContainerMetadata } from '../../../src/container/container.js';
-import type { ProtoGrpcType } from '../../../src/generated/cri/api.js';
-import { apiDir } from '../../../src/package-paths.js';
-import { loadProtoPackage } from '../../../src/proto/load.js';
+import type { RuntimeServiceDefinition } from '../../../src/generated/cri/runtime/v1/RuntimeService.js';
+import { grpcService } from '../../../src/proto/grpc-service.js';
 import { statusMounts, toContainerStatus } from '../../../src/server/runtime/container-view.js';
 
-const { ContainerStatus } = (loadProtoPackage(['cri/v1/api.proto'], [apiDir]) as unknown as ProtoGrpcType).runtime.v1.RuntimeService.service;
+const { ContainerStatus } = grpcService<RuntimeServiceDefinition>('cri', 'runtime.v1.RuntimeService');
 
 function containerWithStopSignal(stopSignal: string): Container {
   return new Container({

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ProtoGrpcType } from '../../../src/generated/cri/api.js';
 import type { ListPodSandboxMetricsResponse } from '../../../src/generated/cri/runtime/v1/ListPodSandboxMetricsResponse.js';
-import { apiDir } from '../../../src/package-paths.js';
-import { loadProtoPackage } from '../../../src/proto/load.js';
+import type { RuntimeServiceDefinition } from '../../../src/generated/cri/runtime/v1/RuntimeService.js';
+import { grpcService } from '../../../src/proto/grpc-service.js';
 import { encodeListPodSandboxMetricsResponse } from '../../../src/server/runtime/metrics-wire.js';
 import { FAMILIES } from '../../../src/stats/metric-families.js';
 import type { MetricSample, PodMetricSet } from '../../../src/stats/pod-metrics.js';
 
-const cri = loadProtoPackage(['cri/v1/api.proto'], [apiDir]) as unknown as ProtoGrpcType;
-const method = cri.runtime.v1.RuntimeService.service.ListPodSandboxMetrics;
+const method = grpcService<RuntimeServiceDefinition>('cri', 'runtime.v1.RuntimeService').ListPodSandboxMetrics;
 
-/** The same reply as a plain message, for the generic (proto-loader) encoder. */
+/** The same reply as a plain message, for the generic encoder. */
 function asMessage(pods: PodMetricSet[]): ListPodSandboxMetricsResponse {
   const metric = (s: MetricSample) => ({
     name: s.family.name,

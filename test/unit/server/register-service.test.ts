@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import type { ProtoGrpcType } from '../../../src/generated/cri/api.js';
 import { createLogger } from '../../../src/log.js';
-import { apiDir } from '../../../src/package-paths.js';
-import { loadProtoPackage } from '../../../src/proto/load.js';
+import { grpcService } from '../../../src/proto/grpc-service.js';
 import type { ServerContext } from '../../../src/server/context.js';
 import { registerService } from '../../../src/server/register-service.js';
 import { runtimeServiceRpcs } from '../../../src/server/runtime-service.js';
@@ -20,10 +18,9 @@ describe('RPCs cri-ts has no handler for', () => {
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cri-ts-register-'));
-    const cri = loadProtoPackage(['cri/v1/api.proto'], [apiDir]) as unknown as ProtoGrpcType;
     server = new grpc.Server();
     const ctx = { log: createLogger('silent') } as unknown as ServerContext;
-    registerService(server, cri.runtime.v1.RuntimeService.service, 'runtime.v1.RuntimeService', runtimeServiceRpcs, ctx);
+    registerService(server, grpcService('cri', 'runtime.v1.RuntimeService'), 'runtime.v1.RuntimeService', runtimeServiceRpcs, ctx);
     const socket = join(dir, 'cri.sock');
     await new Promise<void>((resolve, reject) => server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())));
     client = criClient(socket);
