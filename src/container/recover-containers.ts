@@ -1,5 +1,5 @@
 import { nowEpochNs } from '../clock.js';
-import { deleteTask, getKnownTask, getTask, taskMayRun } from '../containerd/tasks.js';
+import { deleteTask, getTask, knownTaskOf, listTasks, taskMayRun } from '../containerd/tasks.js';
 import { isCriError } from '../errors.js';
 import { CriTsLabel } from '../records/labels.js';
 import { Container } from './container.js';
@@ -22,7 +22,10 @@ const UNKNOWN_EXIT_CODE = 255;
  */
 export async function recoverContainers(ctx: ContainerContext): Promise<{ running: number; exited: number; created: number; cleanedUp: number }> {
   const { containerd } = ctx;
-  const { containers } = await containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.containerKind}`] });
+  const [{ containers }, tasks] = await Promise.all([
+    containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.containerKind}`] }),
+    listTasks(containerd),
+  ]);
   const counts = { running: 0, exited: 0, created: 0, cleanedUp: 0 };
   for (const record of containers) {
     const metadata = decodeContainerMetadata(record.extensions[CONTAINER_EXTENSION]);
@@ -34,7 +37,7 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
       if (metadata.state === 'exited') counts.exited++;
       continue;
     }
-    let task = await getKnownTask(containerd, container.id);
+    let task = await knownTaskOf(containerd, tasks, container.id);
     if (metadata.state === 'created') {
       if (task?.status === 'created') {
         // Tasks.Create ran but Start did not: StartContainer creates the task afresh.

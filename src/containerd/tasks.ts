@@ -57,18 +57,39 @@ export interface TaskState {
 export async function getTask(containerd: ContainerdClient, id: string): Promise<TaskState | undefined> {
   try {
     const { process } = await containerd.tasks.Get({ containerId: id });
-    if (!process) return undefined;
-    const exitedAt = process.exitedAt;
-    return {
-      status: (process.status.toLowerCase() as TaskState['status']) ?? 'unknown',
-      pid: process.pid,
-      exitStatus: process.exitStatus,
-      exitedAtNs: exitedAt ? BigInt(exitedAt.seconds) * 1_000_000_000n + BigInt(exitedAt.nanos) : 0n,
-    };
+    return process ? taskState(process) : undefined;
   } catch (err) {
     if (isCriError(err, 'NotFound')) return undefined;
     throw err;
   }
+}
+
+type ProcessRecord = { pid: number; status: string; exitStatus: number; exitedAt: { seconds: string; nanos: number } | null };
+
+function taskState(process: ProcessRecord): TaskState {
+  const exitedAt = process.exitedAt;
+  return {
+    status: (process.status.toLowerCase() as TaskState['status']) ?? 'unknown',
+    pid: process.pid,
+    exitStatus: process.exitStatus,
+    exitedAtNs: exitedAt ? BigInt(exitedAt.seconds) * 1_000_000_000n + BigInt(exitedAt.nanos) : 0n,
+  };
+}
+
+/**
+ * Every task of the namespace by container ID, in one call: what recovery
+ * reads, rather than one Get per pod and container. A state containerd
+ * reports UNKNOWN (a slow shim) is asked again with getKnownTask.
+ */
+export async function listTasks(containerd: ContainerdClient): Promise<Map<string, TaskState>> {
+  const { tasks } = await containerd.tasks.List({ filter: '' });
+  return new Map(tasks.map((process) => [process.containerId || process.id, taskState(process)]));
+}
+
+/** A task from a listTasks snapshot, asked again while its state is UNKNOWN; undefined when the container had none. */
+export async function knownTaskOf(containerd: ContainerdClient, tasks: ReadonlyMap<string, TaskState>, id: string): Promise<TaskState | undefined> {
+  const task = tasks.get(id);
+  return task?.status === 'unknown' ? getKnownTask(containerd, id) : task;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { getKnownTask, getTask, taskMayRun } from '../containerd/tasks.js';
+import { getTask, knownTaskOf, listTasks, taskMayRun } from '../containerd/tasks.js';
 import { CriTsLabel } from '../records/labels.js';
 import type { PodContext } from './pod-context.js';
 import { Sandbox } from './sandbox.js';
@@ -17,7 +17,11 @@ export interface RecoveredSandboxes {
  * record gives its metadata, its task tells whether it is still READY.
  */
 export async function recoverSandboxes(ctx: PodContext): Promise<RecoveredSandboxes> {
-  const { containers } = await ctx.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.sandboxKind}`] });
+  // Two calls whatever the number of pods: their records, and every task's state.
+  const [{ containers }, tasks] = await Promise.all([
+    ctx.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.sandboxKind}`] }),
+    listTasks(ctx.containerd),
+  ]);
   const recovered: RecoveredSandboxes = { ready: 0, notReady: 0, halfCreated: [] };
   for (const record of containers) {
     const metadata = decodeSandboxMetadata(record.extensions[SANDBOX_EXTENSION]);
@@ -25,7 +29,7 @@ export async function recoverSandboxes(ctx: PodContext): Promise<RecoveredSandbo
       ctx.log.warn({ podId: record.id }, 'pod record without cri-ts metadata; leaving it alone');
       continue;
     }
-    const task = await getKnownTask(ctx.containerd, record.id);
+    const task = await knownTaskOf(ctx.containerd, tasks, record.id);
     const running = taskMayRun(task);
     const sandbox = new Sandbox(metadata, sandboxPaths(ctx.config.root, ctx.config.state, metadata.id), running ? 'ready' : 'notready', running ? task.pid : 0);
     ctx.store.add(sandbox);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CallOptions } from '../../../src/containerd/connection.js';
 import type { ContainerdClient } from '../../../src/containerd/client.js';
-import { createAndStartTask, getKnownTask, type TaskState, taskMayRun, waitProcess, waitTask } from '../../../src/containerd/tasks.js';
+import { createAndStartTask, getKnownTask, knownTaskOf, listTasks, type TaskState, taskMayRun, waitProcess, waitTask } from '../../../src/containerd/tasks.js';
 import { PhaseTimer } from '../../../src/metrics/phase-timer.js';
 import { CriError } from '../../../src/errors.js';
 
@@ -81,6 +81,37 @@ describe('reading a task state containerd could not read in time', () => {
     assert.equal(task?.status, 'unknown');
     assert.equal(calls(), 3);
     assert.equal(taskMayRun(task), true);
+  });
+
+  it('reads every task in one List call, and asks again only for one listed UNKNOWN', async () => {
+    let lists = 0;
+    let gets = 0;
+    const containerd = {
+      tasks: {
+        List: async () => {
+          lists++;
+          return {
+            tasks: [
+              { id: 'a', containerId: '', pid: 10, status: 'RUNNING', exitStatus: 0, exitedAt: null },
+              { id: 'b', containerId: 'b', pid: 0, status: 'STOPPED', exitStatus: 3, exitedAt: { seconds: '2', nanos: 5 } },
+              { id: 'c', containerId: 'c', pid: 0, status: 'UNKNOWN', exitStatus: 0, exitedAt: null },
+            ],
+          };
+        },
+        Get: async () => {
+          gets++;
+          return { process: { status: 'RUNNING', pid: 30, exitStatus: 0, exitedAt: null } };
+        },
+      },
+    } as unknown as ContainerdClient;
+    const tasks = await listTasks(containerd);
+    assert.equal((await knownTaskOf(containerd, tasks, 'a'))?.pid, 10);
+    assert.deepEqual(await knownTaskOf(containerd, tasks, 'b'), { status: 'stopped', pid: 0, exitStatus: 3, exitedAtNs: 2_000_000_005n });
+    assert.equal(await knownTaskOf(containerd, tasks, 'none'), undefined, 'a container without a task');
+    assert.equal(gets, 0);
+    assert.equal((await knownTaskOf(containerd, tasks, 'c'))?.pid, 30, 'UNKNOWN is asked again');
+    assert.equal(gets, 1);
+    assert.equal(lists, 1);
   });
 
   it('counts only a started task not known to have stopped as one that may run', () => {
