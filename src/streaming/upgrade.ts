@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../log.js';
 import { acceptSpdyUpgrade, rejectUpgrade } from './http-response.js';
 import { parsePort } from './portforward/forward.js';
@@ -101,13 +101,19 @@ function unsupported(offered: string[]): WebSocketPlan {
  */
 export class WebSocketUpgrader {
   private readonly chosen = new WeakMap<IncomingMessage, string>();
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private ws: Promise<{ wss: WebSocketServer; createWebSocketStream: typeof import('ws').createWebSocketStream }> | undefined;
 
-  constructor() {
-    this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
-      const protocol = this.chosen.get(req);
-      if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
+  /** ws is loaded with the first WebSocket session: most nodes never see one, and loading it lengthened every start. */
+  private load(): Promise<{ wss: WebSocketServer; createWebSocketStream: typeof import('ws').createWebSocketStream }> {
+    this.ws ??= import('ws').then(({ WebSocketServer, createWebSocketStream }) => {
+      const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+      wss.on('headers', (headers: string[], req: IncomingMessage) => {
+        const protocol = this.chosen.get(req);
+        if (protocol) headers.push(`Sec-WebSocket-Protocol: ${protocol}`);
+      });
+      return { wss, createWebSocketStream };
     });
+    return this.ws;
   }
 
   async serve(ctx: SessionContext, request: StreamingRequest, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -116,12 +122,13 @@ export class WebSocketUpgrader {
       rejectUpgrade(socket, plan.reject, plan.message);
       return;
     }
+    const { wss, createWebSocketStream } = await this.load();
     this.chosen.set(req, plan.protocol);
     delete req.headers['sec-websocket-protocol'];
     // ws answers a bad handshake itself and drops the socket without calling back.
     const ws = await new Promise<WebSocket | undefined>((resolve) => {
       socket.once('close', () => resolve(undefined));
-      this.wss.handleUpgrade(req, socket, head, resolve);
+      wss.handleUpgrade(req, socket, head, resolve);
     });
     if (!ws) return;
     const log = ctx.log.child({ transport: 'websocket', protocol: plan.protocol });
