@@ -149,7 +149,7 @@ describe('the container record in containerd', () => {
 
   it('recovers an exited container from a record written before cri-api v0.37', async () => {
     const record = { id: 'old', extensions: { [CONTAINER_EXTENSION]: { type_url: 'cri-ts.io/container-metadata/v1', value: Buffer.from(JSON.stringify(OLDER_RECORD)) } } };
-    const containerd = { containers: { List: async () => ({ containers: [record] }) } } as unknown as ContainerdClient;
+    const containerd = { containers: { List: async () => ({ containers: [record] }) }, tasks: { List: async () => ({ tasks: [] }) } } as unknown as ContainerdClient;
     const store = new ContainerStore(containerd, createLogger('silent'));
     const ctx = { containerd, store, log: createLogger('silent') } as unknown as ContainerContext;
     assert.deepEqual(await recoverContainers(ctx), { running: 0, exited: 1, created: 0, cleanedUp: 0 });
