@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +50,10 @@ describe('pod start with the pause task and CNI ADD at once: either failing leav
   /** What a failed pod start may not leave: a netns, a record, a snapshot, an shm mount, an IP, a veth on the bridge. */
   const assertNothingLeft = async (): Promise<void> => {
     assert.equal((await crictl(stack.criTs.socket, ['pods', '-q'])).stdout.trim(), '', 'no pod is listed');
-    assert.deepEqual((await readdir('/run/netns').catch(() => [] as string[])).filter((n) => n.startsWith('cri-ts-')), [], 'no network namespace is left');
+    // Other cri-ts instances on the host have their own: only the one CNI was handed must be gone.
+    const netns = (await trace()).find((t) => t.what === 'netns')?.detail;
+    assert.ok(netns?.startsWith('/run/netns/cri-ts-'), `CNI was handed the pod's netns: ${netns}`);
+    assert.equal(existsSync(netns!), false, 'no network namespace is left');
     const { containers } = await stack.client.containers.List({ filters: [] });
     assert.deepEqual(containers.map((c) => c.id), [], 'no container record is left');
     const { tasks } = await stack.client.tasks.List({ filter: '' });
@@ -65,13 +69,14 @@ describe('pod start with the pause task and CNI ADD at once: either failing leav
     assert.equal(veths, '', 'no veth stays on the bridge');
   };
 
-  const trace = async (): Promise<Array<{ what: string; ns: bigint }>> =>
+  /** What the fake plugins and runc wrote: `what ns` (a time) or `netns PATH`. */
+  const trace = async (): Promise<Array<{ what: string; ns: bigint; detail: string }>> =>
     (await readFile(traceFile, 'utf8').catch(() => ''))
       .split('\n')
       .filter(Boolean)
       .map((line) => {
-        const [what, ns] = line.split(' ');
-        return { what: what!, ns: BigInt(ns!) };
+        const [what, detail] = line.split(' ');
+        return { what: what!, ns: /^\d+$/.test(detail!) ? BigInt(detail!) : 0n, detail: detail! };
       });
 
   before(async () => {
@@ -89,6 +94,7 @@ describe('pod start with the pause task and CNI ADD at once: either failing leav
         '  *) exit 0 ;;',
         'esac',
         'cat >/dev/null',
+        `echo "netns $CNI_NETNS" >> ${traceFile}`,
         'name=$(basename "$CNI_NETNS")',
         'for i in $(seq 1 100); do',
         '  if [ -n "$(ip netns pids "$name" 2>/dev/null)" ]; then',
@@ -108,6 +114,7 @@ describe('pod start with the pause task and CNI ADD at once: either failing leav
       [
         '#!/bin/sh',
         'if [ "$CNI_COMMAND" = ADD ]; then',
+        `  echo "netns $CNI_NETNS" >> ${traceFile}`,
         `  echo "add-start $(date +%s%N)" >> ${traceFile}`,
         '  input=$(cat)',
         '  sleep 1',
@@ -156,7 +163,7 @@ describe('pod start with the pause task and CNI ADD at once: either failing leav
     const result = await crictl(stack.criTs.socket, ['runp', await podConfig()], 60);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /fail-after-pause refuses the pod/);
-    assert.deepEqual((await trace()).map((t) => t.what), ['pause-seen'], 'CNI failed while the pause process ran');
+    assert.deepEqual((await trace()).map((t) => t.what), ['netns', 'pause-seen'], 'CNI failed while the pause process ran');
     await assertNothingLeft();
   });
 
