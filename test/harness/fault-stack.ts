@@ -78,7 +78,8 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     for (const pid of await pidsWhere((argv) => argv.includes(managedConfig))) process.kill(pid, 'SIGKILL');
     await exec('ip', ['link', 'del', options.bridge]).catch(() => undefined);
     await removeCgroupParent(cgroupParent);
-    await testDir.remove();
+    // CRI_TS_KEEP_TEST_DIR=1 keeps logs and state for a look after a failure.
+    if (!process.env.CRI_TS_KEEP_TEST_DIR) await testDir.remove();
   };
   const stack: FaultStack = {
     dir,

@@ -99,7 +99,10 @@ async function churnWithFault(stack: FaultStack, label: string, fault: Fault): P
     await stack.waitReady();
     cri.close();
     cri = criClient(stack.criTs.socket);
-    problems.push(...(await checkListedStates(stack, cri, records)));
+    // Exits missed while containerd was away are learnt when cri-ts subscribes again: give states a moment to settle.
+    let found: string[] = [];
+    await waitFor('listed states to match', async () => (found = await checkListedStates(stack, cri, records)).length === 0, 15_000).catch(() => undefined);
+    problems.push(...found);
     gate.open();
   };
   const started = Date.now();
