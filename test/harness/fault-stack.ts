@@ -43,8 +43,10 @@ export interface FaultStackOptions {
   managed: boolean;
   bridge: string;
   subnet: string;
-  /** More cri-ts config (tables), e.g. [cni] keys; given the test's directory. */
+  /** More cri-ts config tables, given the test's directory. */
   extraToml?: (dir: string) => string;
+  /** More keys of the [cni] table (bin_dirs, plugin_timeout), given the test's directory. */
+  cniToml?: (dir: string) => string;
   /** Writes the CNI config instead of the default bridge + portmap + loopback list. */
   writeCniConfig?: (confDir: string, ipamDir: string) => Promise<void>;
   logLevel?: string;
@@ -62,7 +64,8 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     containerdAddress: containerd ? containerd.address : join(dir, 'no-containerd.sock'),
     managed: options.managed,
     topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`,
-    extraToml: `${OFFLINE_MIRRORS_TOML}\n${options.extraToml?.(dir) ?? ''}`,
+    // The generated config ends inside its [cni] table: its keys come first.
+    extraToml: `${options.cniToml?.(dir) ?? ''}\n${OFFLINE_MIRRORS_TOML}\n${options.extraToml?.(dir) ?? ''}`,
     logLevel: options.logLevel ?? 'info',
   });
   const cgroupParent = `/crits-${options.prefix}-${process.pid}`;

@@ -5,12 +5,16 @@ import { countLeaks, describeLeaks, listLeaks, type LeakList } from '../harness/
 import { BUSYBOX_IMAGE } from '../harness/offline-images.js';
 import { newCycleRecord, runCycle } from '../harness/pod-churn.js';
 import { parsePrometheusText } from '../harness/prometheus-text.js';
+import { heapAfterGc } from './inspector-gc.js';
 
 /** One sample of cri-ts after `cycles` pod+container cycles. */
 export interface SoakSample {
   cycles: number;
   rssMb: number;
+  /** V8 heap in use as /metrics reports it (garbage not yet collected included). */
   heapUsedMb: number;
+  /** V8 heap in use after a full GC, when cri-ts's inspector is reachable (NaN otherwise). */
+  heapAfterGcMb: number;
   fds: number;
   /** The leak list's non-empty entries ("" when nothing is left). */
   leaks: string;
@@ -24,6 +28,8 @@ export interface SoakOptions {
   parallel: number;
   /** cri-ts's metrics address (HOST:PORT), for its V8 heap figure. */
   metricsAddress: string;
+  /** cri-ts's inspector WebSocket URL, for the heap after a full GC. */
+  inspectorUrl?: string;
   onSample?: (sample: SoakSample) => void;
 }
 
@@ -39,13 +45,16 @@ async function heapUsedMb(metricsAddress: string): Promise<number> {
   return sample ? Math.round(sample.value / 104857.6) / 10 : Number.NaN;
 }
 
-export async function sampleCriTs(stack: FaultStack, metricsAddress: string, cycles: number): Promise<SoakSample> {
+export async function sampleCriTs(stack: FaultStack, metricsAddress: string, cycles: number, inspectorUrl?: string): Promise<SoakSample> {
   const pid = stack.criTs.pid;
   const leakList = await listLeaks(stack.scope);
+  const heapUsed = await heapUsedMb(metricsAddress);
+  const afterGc = inspectorUrl ? (await heapAfterGc(inspectorUrl)).heapUsedMb : Number.NaN;
   return {
     cycles,
     rssMb: await rssMbOf(pid),
-    heapUsedMb: await heapUsedMb(metricsAddress),
+    heapUsedMb: heapUsed,
+    heapAfterGcMb: afterGc,
     fds: (await readdir(`/proc/${pid}/fd`)).length,
     leaks: describeLeaks(leakList),
     leakCounts: countLeaks(leakList),
@@ -62,7 +71,7 @@ export async function sampleCriTs(stack: FaultStack, metricsAddress: string, cyc
 export async function soak(stack: FaultStack, options: SoakOptions): Promise<SoakSample[]> {
   const samples: SoakSample[] = [];
   const take = async (cycles: number): Promise<void> => {
-    const sample = await sampleCriTs(stack, options.metricsAddress, cycles);
+    const sample = await sampleCriTs(stack, options.metricsAddress, cycles, options.inspectorUrl);
     samples.push(sample);
     options.onSample?.(sample);
   };
@@ -93,7 +102,7 @@ export async function soak(stack: FaultStack, options: SoakOptions): Promise<Soa
 }
 
 /** Growth of `field` from the first sample at or after `warmupCycles` to the last, as a fraction. */
-export function growthAfterWarmup(samples: SoakSample[], field: 'rssMb' | 'heapUsedMb' | 'fds', warmupCycles: number): number {
+export function growthAfterWarmup(samples: SoakSample[], field: 'rssMb' | 'heapUsedMb' | 'heapAfterGcMb' | 'fds', warmupCycles: number): number {
   const base = samples.find((s) => s.cycles >= warmupCycles) ?? samples[0]!;
   const last = samples.at(-1)!;
   return (last[field] - base[field]) / base[field];

@@ -35,7 +35,7 @@ describe('CNI plugins that hang or fail half-way through a chain', () => {
       managed: false,
       bridge: 'critsfc0',
       subnet: '10.219.0.0/16',
-      extraToml: (dir) => `[cni]\nbin_dirs = ["${join(dir, 'cni-bin')}", "/usr/lib/cni"]\nplugin_timeout = "${PLUGIN_TIMEOUT_MS}ms"`,
+      cniToml: (dir) => `bin_dirs = ["${join(dir, 'cni-bin')}", "/usr/lib/cni"]\nplugin_timeout = "${PLUGIN_TIMEOUT_MS}ms"`,
       writeCniConfig: async (confDir, ipamDir) => {
         const binDir = join(confDir, '..', 'cni-bin');
         await mkdir(binDir, { recursive: true });
