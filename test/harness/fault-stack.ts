@@ -6,7 +6,7 @@ import { ContainerdClient } from '../../src/containerd/client.js';
 import { createTestContainerd, type TestContainerd } from './containerd.js';
 import { criClient } from './cri-client.js';
 import { createTestCriTs, type TestCriTs } from './cri-ts.js';
-import { type LeakScope, removeCgroupParent } from './leak-list.js';
+import { bundlesLostByContainerd, killLostShims, type LeakScope, removeCgroupParent } from './leak-list.js';
 import { BUSYBOX_IMAGE, OFFLINE_MIRRORS_TOML, PAUSE_IMAGE, requireOfflineRegistry, writeBridgeConflist } from './offline-images.js';
 import { parentOf, pidsWhere, waitFor } from './processes.js';
 import { makeTestDir } from './test-dir.js';
@@ -29,6 +29,8 @@ export interface FaultStack {
   readonly scope: LeakScope;
   readonly cgroupParent: string;
   readonly logDirectory: string;
+  /** containerd's state directory (its shims' bundles). */
+  readonly containerdState: string;
   /** The managed containerd's pid (found by its own config path), or undefined. */
   managedContainerdPid(): Promise<number | undefined>;
   /** The command helper of the running cri-ts, or undefined. */
@@ -77,6 +79,8 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
   const stop = async (): Promise<void> => {
     client.close();
     await criTs.stop().catch(() => undefined);
+    const lost = await bundlesLostByContainerd(containerd ? join(dir, 'containerd', 'state') : join(dir, 'managed', 'state'));
+    await killLostShims(containerdAddress, lost);
     if (containerd) await containerd.stop().catch(() => undefined);
     for (const pid of await pidsWhere((argv) => argv.includes(managedConfig))) process.kill(pid, 'SIGKILL');
     await exec('ip', ['link', 'del', options.bridge]).catch(() => undefined);
@@ -89,6 +93,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     criTs,
     ...(containerd ? { containerd } : {}),
     containerdAddress,
+    containerdState: containerd ? join(dir, 'containerd', 'state') : join(dir, 'managed', 'state'),
     client,
     cgroupParent,
     logDirectory,
