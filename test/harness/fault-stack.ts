@@ -77,6 +77,11 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
   await (options.writeCniConfig ?? ((c, i) => writeBridgeConflist(c, { name: options.prefix, bridge: options.bridge, subnet: options.subnet, ipamDir: i })))(confDir, ipamDir);
   const client = new ContainerdClient(containerdAddress, 'k8s.io', 10_000);
   const stop = async (): Promise<void> => {
+    // A run that failed half-way leaves pods: removed first, so nothing stays mounted under the test directory.
+    const cri = criClient(criTs.socket);
+    const { items } = await cri.runtime.ListPodSandbox({}).catch(() => ({ items: [] as Array<{ id: string }> }));
+    for (const pod of items) await cri.runtime.RemovePodSandbox({ podSandboxId: pod.id }).catch(() => undefined);
+    cri.close();
     client.close();
     await criTs.stop().catch(() => undefined);
     const lost = await bundlesLostByContainerd(containerd ? join(dir, 'containerd', 'state') : join(dir, 'managed', 'state'));
@@ -86,7 +91,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     await exec('ip', ['link', 'del', options.bridge]).catch(() => undefined);
     await removeCgroupParent(cgroupParent);
     // CRI_TS_KEEP_TEST_DIR=1 keeps logs and state for a look after a failure.
-    if (!process.env.CRI_TS_KEEP_TEST_DIR) await testDir.remove();
+    if (!process.env.CRI_TS_KEEP_TEST_DIR) await testDir.remove().catch((err: unknown) => console.error(`# could not remove ${dir}: ${String(err)}`));
   };
   const stack: FaultStack = {
     dir,

@@ -86,7 +86,7 @@ export async function soak(stack: FaultStack, options: SoakOptions): Promise<Soa
         while (next < batchEnd) {
           const n = next++;
           await runCycle(
-            { client: () => cri, image: BUSYBOX_IMAGE, logDirectory: stack.logDirectory, cgroupParent: stack.cgroupParent, prefix: 'soak', retryForMs: 0 },
+            { client: () => cri, image: BUSYBOX_IMAGE, logDirectory: stack.logDirectory, cgroupParent: stack.cgroupParent, prefix: 'soak', retryForMs: 60_000 },
             newCycleRecord(`soak-${n}`),
           );
         }
