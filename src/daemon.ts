@@ -157,7 +157,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     restrictOomScoreAdj,
     log,
     store: sandboxes,
-    networks: new PodNetworks({ config: config.cni, cacheDir: join(config.root, 'cni-cache'), log }),
+    networks: new PodNetworks({ config: config.cni, cacheDir: join(config.root, 'cni-cache'), log, pluginTimeoutMs: config.cni.pluginTimeoutMs }),
     images,
     puller,
     containers,

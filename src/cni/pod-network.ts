@@ -115,7 +115,7 @@ async function pathExists(path: string): Promise<boolean> {
 }
 
 function statusOf(entries: CachedAttachment[]): PodNetworkStatus {
-  const attachments = entries.map((e) => ({ network: e.network, ifName: e.ifName, result: parseCniResult(e.result) }));
+  const attachments = entries.flatMap((e) => (e.result ? [{ network: e.network, ifName: e.ifName, result: parseCniResult(e.result) }] : []));
   const primary = attachments[0];
   return { ips: primary ? podIps(primary.result, primary.ifName) : [], attachments };
 }
@@ -240,9 +240,15 @@ export class PodNetworks {
   async check(podId: string): Promise<void> {
     await this.lock.run(podId, async () => {
       for (const entry of await this.cache.listPod(podId)) {
+        if (!entry.result) continue; // an ADD that never finished: nothing to check
         await checkNetworkList(entry.config, runtimeOf(entry, entry.netnsPath), entry.result, this.runOptions);
       }
     });
+  }
+
+  /** Pods with any cached attachment (for recovery: those without a record were cut short). */
+  async cachedPodIds(): Promise<Set<string>> {
+    return new Set((await this.cache.list()).map((e) => e.podId));
   }
 
   /** The cached status of a pod (for PodSandboxStatus after a restart), or undefined. */
@@ -258,39 +264,49 @@ export class PodNetworks {
 
   /** ADD one network and cache it; on failure DEL it again (best effort) before throwing. */
   private async attach(network: CniNetworkConfig, rt: AttachmentRuntime, index: number, netnsPath: string): Promise<CachedAttachment> {
-    let added: AddResult;
-    try {
-      added = await addNetworkList(network, rt, this.runOptions);
-    } catch (err) {
-      await this.rollbackAttachment(network, rt, undefined);
-      throw err;
-    }
-    const entry: CachedAttachment = {
+    const pending: CachedAttachment = {
       podId: rt.containerId,
       network: network.name,
       ifName: rt.ifName,
       index,
       netnsPath,
       config: network,
-      result: added.raw,
       cniArgs: rt.cniArgs,
       capabilityArgs: rt.capabilityArgs,
       createdAt: new Date().toISOString(),
     };
+    // Cached before ADD: if cri-ts dies while a plugin runs, tearDown still sends the DEL that frees its IP.
+    await this.writeCache(pending, false, () => Promise.resolve());
+    let added: AddResult;
     try {
-      await this.cache.write(entry);
+      added = await addNetworkList(network, rt, this.runOptions);
     } catch (err) {
-      await this.rollbackAttachment(network, rt, added.raw);
-      throw new CriError('Internal', `pod ${rt.containerId}: cannot write the CNI result cache in ${this.cache.dir}: ${errorMessage(err)}`, { cause: err });
+      // A DEL that failed keeps the pending entry, so tearDown sends it again.
+      if (await this.rollbackAttachment(network, rt, undefined)) await this.cache.remove(pending);
+      throw err;
     }
+    const entry: CachedAttachment = { ...pending, result: added.raw };
+    await this.writeCache(entry, true, async () => void (await this.rollbackAttachment(network, rt, added.raw)));
     return entry;
   }
 
-  private async rollbackAttachment(network: CniNetworkConfig, rt: AttachmentRuntime, result: Record<string, unknown> | undefined): Promise<void> {
+  private async writeCache(entry: CachedAttachment, durable: boolean, undo: () => Promise<void>): Promise<void> {
+    try {
+      await this.cache.write(entry, durable);
+    } catch (err) {
+      await undo();
+      throw new CriError('Internal', `pod ${entry.podId}: cannot write the CNI result cache in ${this.cache.dir}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** DEL after a failed ADD; false (logged) when the DEL failed too. */
+  private async rollbackAttachment(network: CniNetworkConfig, rt: AttachmentRuntime, result: Record<string, unknown> | undefined): Promise<boolean> {
     try {
       await delNetworkList(network, rt, result, this.runOptions, { continueOnError: true });
+      return true;
     } catch (err) {
       this.log.warn({ podId: rt.containerId, network: network.name, err: errorMessage(err) }, 'CNI DEL after a failed ADD failed too');
+      return false;
     }
   }
 

@@ -23,8 +23,11 @@ export interface CachedAttachment extends AttachmentKey {
   netnsPath: string;
   /** The network config list exactly as used for ADD. */
   config: CniNetworkConfig;
-  /** The final ADD result as the last plugin printed it. */
-  result: Record<string, unknown>;
+  /**
+   * The final ADD result as the last plugin printed it; absent while ADD
+   * runs (written before it, so an ADD cut short by a crash still gets its DEL).
+   */
+  result?: Record<string, unknown>;
   cniArgs: CniArgs;
   capabilityArgs: RuntimeCapabilityArgs;
   createdAt: string;
@@ -52,8 +55,10 @@ function decodeEntry(file: string, doc: unknown): CachedAttachment {
   if (typeof podId !== 'string' || typeof network !== 'string' || typeof ifName !== 'string') throw new Error(`${file}: missing podId/network/ifName`);
   if (typeof index !== 'number' || typeof netnsPath !== 'string' || typeof createdAt !== 'string') throw new Error(`${file}: missing index/netnsPath/createdAt`);
   if (!isObject(config) || typeof config.file !== 'string' || !isObject(config.raw)) throw new Error(`${file}: missing the network config`);
-  if (!isObject(result)) throw new Error(`${file}: missing the result`);
-  parseCniResult(result);
+  if (result !== undefined) {
+    if (!isObject(result)) throw new Error(`${file}: the result must be an object`);
+    parseCniResult(result);
+  }
   if (!isCniArgs(cniArgs)) throw new Error(`${file}: cniArgs must be a list of [key, value] pairs`);
   if (!isObject(capabilityArgs)) throw new Error(`${file}: capabilityArgs must be an object`);
   // Rebuild the config from the document as read, which validates it again.
@@ -65,7 +70,7 @@ function decodeEntry(file: string, doc: unknown): CachedAttachment {
     index,
     netnsPath,
     config: rebuilt,
-    result,
+    ...(result !== undefined ? { result } : {}),
     cniArgs,
     capabilityArgs: capabilityArgs as RuntimeCapabilityArgs,
     createdAt,
@@ -86,7 +91,8 @@ export class ResultCache {
     return join(this.dir, `${encodePart(key.podId)}.${encodePart(key.network)}.${encodePart(key.ifName)}.json`);
   }
 
-  async write(entry: CachedAttachment): Promise<void> {
+  /** Writes an entry atomically; `durable` also syncs it to disk (a pending entry need only survive a process crash). */
+  async write(entry: CachedAttachment, durable = true): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const target = this.pathOf(entry);
     const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -95,7 +101,7 @@ export class ResultCache {
       const handle = await open(tmp, 'w', 0o600);
       try {
         await handle.writeFile(body, 'utf8');
-        await handle.sync();
+        if (durable) await handle.sync();
       } finally {
         await handle.close();
       }

@@ -46,6 +46,8 @@ export interface CniConfig {
   confDir: string;
   maxConfNum: number;
   confTemplate: string;
+  /** How long one plugin call may run before it is killed (its process group with it). */
+  pluginTimeoutMs: number;
 }
 
 export interface MetricsConfig {
@@ -170,6 +172,7 @@ function readCni(table: TableReader): CniConfig {
     confDir: table.absolutePath('conf_dir', '/etc/cni/net.d'),
     maxConfNum: table.integer('max_conf_num', 1, 0, 1000),
     confTemplate: table.absolutePath('conf_template', '', { emptyAllowed: true }),
+    pluginTimeoutMs: table.duration('plugin_timeout', 60_000, 100),
   };
   for (const dir of cni.binDirs) {
     if (!dir.startsWith('/')) table.fail('bin_dirs', 'must hold absolute paths', dir);

@@ -13,8 +13,9 @@ import { requireCommand, requireRunning, requireStreams, type StdioRequest } fro
 import { execSync, type ExecSyncResult } from './exec/exec-sync.js';
 import { containerSpec } from './exec/process-spec.js';
 import { containerRemoteCommandRunner } from './exec/remote-command-runner.js';
-import { missedContainerExits, recoverContainers } from './recover-containers.js';
-import { removeContainer } from './remove-container.js';
+import { leftoverContainerRecords, missedContainerExits, recoverContainers } from './recover-containers.js';
+import { recordExists } from '../records/container-records.js';
+import { deleteContainerTraces, removeContainer } from './remove-container.js';
 import { startContainer } from './start-container.js';
 import { stopContainer } from './stop-container.js';
 import { applyContainerResources, updateContainerResources } from './update-resources.js';
@@ -153,6 +154,14 @@ export class ContainerLifecycle implements PodContainers {
   async reconcile(): Promise<void> {
     for (const { container, exit } of await missedContainerExits(this.ctx)) {
       await this.locked(container, () => recordContainerExit(this.ctx, container, exit));
+    }
+    for (const metadata of await leftoverContainerRecords(this.ctx)) {
+      this.ctx.log.warn({ containerId: metadata.id, podId: metadata.sandboxId }, 'container record left by a creation that failed while containerd was away; removing it');
+      await this.ctx.store.lock
+        .run(metadata.id, async () => {
+          if (await recordExists(this.ctx.containerd, metadata.id)) await deleteContainerTraces(this.ctx, metadata);
+        })
+        .catch((err: unknown) => this.ctx.log.error({ containerId: metadata.id, err }, 'could not remove a leftover container record'));
     }
   }
 

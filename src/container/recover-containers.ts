@@ -2,12 +2,13 @@ import { nowEpochNs } from '../clock.js';
 import { deleteTask, getTask, knownTaskOf, listTasks, taskMayRun } from '../containerd/tasks.js';
 import { isCriError } from '../errors.js';
 import { CriTsLabel } from '../records/labels.js';
-import { Container } from './container.js';
+import { Container, type ContainerMetadata } from './container.js';
 import { recordContainerExit } from './container-exit.js';
 import { type ContainerContext, containerIoDir } from './container-context.js';
 import { deleteContainerTraces } from './remove-container.js';
 import { CONTAINER_EXTENSION, decodeContainerMetadata } from './container-store.js';
 import { ContainerIo } from './io/container-io.js';
+import { removeOrphanedContainerDirs } from './orphaned-containers.js';
 
 /** Exit code for a container whose task vanished while cri-ts was away, as containerd's CRI reports it. */
 const UNKNOWN_EXIT_CODE = 255;
@@ -20,13 +21,14 @@ const UNKNOWN_EXIT_CODE = 255;
  * started just before cri-ts stopped, and a creation cut short leaves a
  * record without its snapshot, which is removed.
  */
-export async function recoverContainers(ctx: ContainerContext): Promise<{ running: number; exited: number; created: number; cleanedUp: number }> {
+export async function recoverContainers(ctx: ContainerContext): Promise<{ running: number; exited: number; created: number; cleanedUp: number; orphansRemoved: number }> {
   const { containerd } = ctx;
   const [{ containers }, tasks] = await Promise.all([
     containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.containerKind}`] }),
     listTasks(containerd),
   ]);
-  const counts = { running: 0, exited: 0, created: 0, cleanedUp: 0 };
+  const counts = { running: 0, exited: 0, created: 0, cleanedUp: 0, orphansRemoved: 0 };
+  counts.orphansRemoved = await removeOrphanedContainerDirs(ctx, new Set(containers.map((c) => c.id)));
   for (const record of containers) {
     const metadata = decodeContainerMetadata(record.extensions[CONTAINER_EXTENSION]);
     if (!metadata) continue;
@@ -93,6 +95,20 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
     counts.exited++;
   }
   return counts;
+}
+
+/**
+ * Container records no call knows of: a CreateContainer whose undo could not
+ * delete its record (containerd went away meanwhile) and already gave up its
+ * name. Found after containerd comes back, to be removed.
+ */
+export async function leftoverContainerRecords(ctx: ContainerContext): Promise<ContainerMetadata[]> {
+  const { containers } = await ctx.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.containerKind}`] });
+  return containers.flatMap((record) => {
+    if (ctx.store.isKnown(record.id)) return [];
+    const metadata = decodeContainerMetadata(record.extensions[CONTAINER_EXTENSION]);
+    return metadata ? [metadata] : [];
+  });
 }
 
 /**

@@ -129,3 +129,14 @@ export async function deleteContainerRecord(containerd: ContainerdClient, id: st
 export async function deleteContainerAndSnapshot(containerd: ContainerdClient, id: string, snapshotter: string): Promise<void> {
   await Promise.all([deleteContainerRecord(containerd, id), removeSnapshot(containerd, snapshotter, id)]);
 }
+
+/** Whether containerd still has the record `id`. */
+export async function recordExists(containerd: ContainerdClient, id: string): Promise<boolean> {
+  return containerd.containers.Get({ id }).then(
+    () => true,
+    (err: unknown) => {
+      if (isCriError(err, 'NotFound')) return false;
+      throw err;
+    },
+  );
+}

@@ -7,11 +7,13 @@ import { readStoredSpec } from '../records/stored-spec.js';
 import type { PortForwarder } from '../streaming/types.js';
 import type { PodContext } from './pod-context.js';
 import { podPortForwarder } from './port-forward.js';
-import { onSandboxTaskExit, reconcileSandboxStates, recoverSandboxes } from './recover-sandboxes.js';
+import { leftoverSandboxRecords, onSandboxTaskExit, reconcileSandboxStates, recoverSandboxes } from './recover-sandboxes.js';
+import { recordExists } from '../records/container-records.js';
 import { removeSandbox } from './remove-sandbox.js';
 import { runSandbox } from './run-sandbox.js';
 import type { PodLookup, Sandbox } from './sandbox.js';
 import { stopSandbox } from './stop-sandbox.js';
+import { removeOrphanedPods } from './orphaned-pods.js';
 
 /** What verbose PodSandboxStatus shows beyond the index. */
 export interface SandboxDetails {
@@ -99,20 +101,30 @@ export class PodLifecycle implements PodLookup {
    * Rebuilds the pod index from containerd (at start, before any pod call is
    * answered). A pod whose creation was cut short is removed, under its lock.
    */
-  async recover(): Promise<{ ready: number; notReady: number; cleanedUp: number }> {
-    const { ready, notReady, halfCreated } = await recoverSandboxes(this.ctx);
+  async recover(): Promise<{ ready: number; notReady: number; cleanedUp: number; orphansRemoved: number }> {
+    const { ready, notReady, halfCreated, recorded } = await recoverSandboxes(this.ctx);
     for (const sandbox of halfCreated) {
       this.ctx.log.warn({ podId: sandbox.id }, 'pod sandbox was half-created when cri-ts stopped; removing it');
       await this.ctx.store.lock
         .run(sandbox.id, () => removeSandbox(this.ctx, sandbox))
         .catch((err: unknown) => this.ctx.log.error({ podId: sandbox.id, err }, 'could not clean up a half-created pod sandbox'));
     }
-    return { ready, notReady, cleanedUp: halfCreated.length };
+    const orphansRemoved = await removeOrphanedPods(this.ctx, recorded);
+    return { ready, notReady, cleanedUp: halfCreated.length, orphansRemoved };
   }
 
   /** After the task event subscription (re)starts: pause processes that exited meanwhile make their pods NOTREADY. */
-  reconcile(): Promise<void> {
-    return reconcileSandboxStates(this.ctx);
+  async reconcile(): Promise<void> {
+    await reconcileSandboxStates(this.ctx);
+    for (const sandbox of await leftoverSandboxRecords(this.ctx)) {
+      this.ctx.log.warn({ podId: sandbox.id }, 'pod record left by a creation that failed while containerd was away; removing it');
+      await this.ctx.store.lock
+        .run(sandbox.id, async () => {
+          // Removed meanwhile by the call that was removing it when the records were listed.
+          if (await recordExists(this.ctx.containerd, sandbox.id)) await removeSandbox(this.ctx, sandbox);
+        })
+        .catch((err: unknown) => this.ctx.log.error({ podId: sandbox.id, err }, 'could not remove a leftover pod record'));
+    }
   }
 
   /** A task exit event; true when it was a pod's pause process (the pod is NOTREADY at once). */

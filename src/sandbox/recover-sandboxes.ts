@@ -10,6 +10,8 @@ export interface RecoveredSandboxes {
   notReady: number;
   /** Pods whose RunPodSandbox was cut short (kubelet never learned their IDs): indexed, to be removed. */
   halfCreated: Sandbox[];
+  /** Every pod with a containerd record: host traces of any other pod are a cut-short creation's. */
+  recorded: Set<string>;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function recoverSandboxes(ctx: PodContext): Promise<RecoveredSandbo
     ctx.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.sandboxKind}`] }),
     listTasks(ctx.containerd),
   ]);
-  const recovered: RecoveredSandboxes = { ready: 0, notReady: 0, halfCreated: [] };
+  const recovered: RecoveredSandboxes = { ready: 0, notReady: 0, halfCreated: [], recorded: new Set(containers.map((c) => c.id)) };
   for (const record of containers) {
     const metadata = decodeSandboxMetadata(record.extensions[SANDBOX_EXTENSION]);
     if (!metadata) {
@@ -38,6 +40,22 @@ export async function recoverSandboxes(ctx: PodContext): Promise<RecoveredSandbo
     else recovered.notReady++;
   }
   return recovered;
+}
+
+/**
+ * Pod records no call knows of: a RunPodSandbox whose undo could not delete
+ * its record (containerd went away meanwhile) and already gave up its name.
+ * Found after containerd comes back, to be removed like a half-created pod.
+ */
+export async function leftoverSandboxRecords(ctx: PodContext): Promise<Sandbox[]> {
+  const { containers } = await ctx.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.sandboxKind}`] });
+  const leftovers: Sandbox[] = [];
+  for (const record of containers) {
+    if (ctx.store.isKnown(record.id)) continue;
+    const metadata = decodeSandboxMetadata(record.extensions[SANDBOX_EXTENSION]);
+    if (metadata) leftovers.push(new Sandbox(metadata, sandboxPaths(ctx.config.root, ctx.config.state, metadata.id), 'notready', 0));
+  }
+  return leftovers;
 }
 
 /** After an event subscription (re)starts, exits it missed are caught by asking containerd. */

@@ -1,5 +1,6 @@
 import { nowEpochNs } from '../clock.js';
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { PodNetworkStatus } from '../cni/pod-network.js';
@@ -74,6 +75,8 @@ export async function runSandbox(ctx: PodContext, config: PodSandboxConfig__Outp
     const chainId = chainIds(image.config.diffIds).at(-1) ?? '';
     const paths = sandboxPaths(ctx.config.root, ctx.config.state, id);
     undo.push('remove the pod files', () => removeSandboxFiles(paths));
+    // Made before any other trace of the pod: after a crash, recovery finds the netns, shm and CNI attachments of a pod without a record through it.
+    await mkdir(paths.dir, { recursive: true, mode: 0o755 });
     const netnsPath = modes.hostNetwork ? '' : netnsPathOf(id);
     const spec = buildSandboxSpec({
       id,

@@ -35,6 +35,13 @@ export class ObjectIndex<T extends IndexedObject> {
     if (this.names.get(nameKey) === id) this.names.delete(nameKey);
   }
 
+  /** Whether `id` is indexed or holds a name (a creation under way); a record of neither is a leftover. */
+  isKnown(id: string): boolean {
+    if (this.byId.has(id)) return true;
+    for (const holder of this.names.values()) if (holder === id) return true;
+    return false;
+  }
+
   add(object: T): void {
     this.byId.set(object.id, object);
     this.names.set(object.nameKey, object.id);

@@ -8,9 +8,13 @@ export interface TestContainerd {
   readonly address: string;
   readonly dir: string;
   readonly logPath: string;
+  /** The running containerd's pid, -1 when none. */
+  readonly pid: number;
   /** Starts it (again) on the same root, state and socket. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: its shims keep running. */
+  kill(): Promise<void>;
   log(): Promise<string>;
 }
 
@@ -45,6 +49,9 @@ export async function createTestContainerd(dir: string): Promise<TestContainerd>
     address,
     dir,
     logPath,
+    get pid() {
+      return child?.pid ?? -1;
+    },
     async start() {
       child = spawnDaemon('containerd', ['--config', configPath], logPath);
       const started = child;
@@ -55,6 +62,10 @@ export async function createTestContainerd(dir: string): Promise<TestContainerd>
     },
     async stop() {
       if (child) await stopProcess(child);
+      child = undefined;
+    },
+    async kill() {
+      if (child) await stopProcess(child, 'SIGKILL');
       child = undefined;
     },
     log: () => readFile(logPath, 'utf8'),

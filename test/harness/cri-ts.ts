@@ -15,6 +15,8 @@ export interface TestCriTs {
   start(): Promise<void>;
   /** SIGTERM and wait; returns the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL, as a crash: nothing of its shutdown runs. */
+  kill(): Promise<void>;
   log(): Promise<string>;
 }
 
@@ -84,6 +86,10 @@ export async function createTestCriTs(dir: string, options: CriTsOptions): Promi
       const code = child ? await stopProcess(child) : null;
       child = undefined;
       return code;
+    },
+    async kill() {
+      if (child) await stopProcess(child, 'SIGKILL');
+      child = undefined;
     },
     log: () => readFile(logPath, 'utf8'),
   };

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const running = new Set<ChildProcess>();
@@ -51,4 +52,30 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The argv of a live process, [] when it is gone. */
+export async function argvOf(pid: number): Promise<string[]> {
+  const text = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return text === '' ? [] : text.split('\0').slice(0, -1);
+}
+
+/** Pids whose argv satisfies `match` (exactly the processes a test started: match on its own paths). */
+export async function pidsWhere(match: (argv: string[], pid: number) => boolean): Promise<number[]> {
+  const out: number[] = [];
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    const argv = await argvOf(pid);
+    if (argv.length > 0 && match(argv, pid)) out.push(pid);
+  }
+  return out;
+}
+
+/** The parent pid of `pid`, or -1. */
+export async function parentOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // The command name may hold spaces or parentheses: fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[1] ? Number(fields[1]) : -1;
 }

@@ -126,7 +126,7 @@ describe('PodNetworks with the real CNI plugins', async () => {
     cacheDir = join(testDir.dir, 'cache');
     ipamDir = join(testDir.dir, 'ipam');
     ({ name: netnsName, path: netnsPath } = await addNetns());
-    const config: CniConfig = { binDirs: ['/opt/cni/bin', PLUGIN_DIR], confDir, maxConfNum: 1, confTemplate: '' };
+    const config: CniConfig = { binDirs: ['/opt/cni/bin', PLUGIN_DIR], confDir, maxConfNum: 1, confTemplate: '', pluginTimeoutMs: 60_000 };
     networks = new PodNetworks({ config, cacheDir, log: pino({ level: 'silent' }), pluginTimeoutMs: 30_000 });
   });
 

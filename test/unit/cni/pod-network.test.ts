@@ -40,7 +40,7 @@ describe('PodNetworks with fake plugins', () => {
 
   function networks(maxConfNum = 0): { pod: PodNetworks; lines: ReturnType<typeof captureLog>['lines'] } {
     const { log, lines } = captureLog();
-    const config: CniConfig = { binDirs: [bin], confDir, maxConfNum, confTemplate: '' };
+    const config: CniConfig = { binDirs: [bin], confDir, maxConfNum, confTemplate: '', pluginTimeoutMs: 60_000 };
     return { pod: new PodNetworks({ config, cacheDir, log, pluginTimeoutMs: 5_000 }), lines };
   }
 

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Container, type ContainerMetadata } from '../../../src/container/container.js';
 import { textEnvs } from '../../../src/container/container-env.js';
@@ -151,8 +154,14 @@ describe('the container record in containerd', () => {
     const record = { id: 'old', extensions: { [CONTAINER_EXTENSION]: { type_url: 'cri-ts.io/container-metadata/v1', value: Buffer.from(JSON.stringify(OLDER_RECORD)) } } };
     const containerd = { containers: { List: async () => ({ containers: [record] }) }, tasks: { List: async () => ({ tasks: [] }) } } as unknown as ContainerdClient;
     const store = new ContainerStore(containerd, createLogger('silent'));
-    const ctx = { containerd, store, log: createLogger('silent') } as unknown as ContainerContext;
-    assert.deepEqual(await recoverContainers(ctx), { running: 0, exited: 1, created: 0, cleanedUp: 0 });
+    const dir = await mkdtemp(join(tmpdir(), 'crits-recover-'));
+    const ctx = { containerd, store, log: createLogger('silent'), config: { root: join(dir, 'root'), state: join(dir, 'state') } } as unknown as ContainerContext;
+    // A creation cut short before its record was written left a FIFO directory: recovery removes it.
+    const orphan = join(dir, 'state', 'containers', 'a'.repeat(64));
+    await mkdir(orphan, { recursive: true });
+    assert.deepEqual(await recoverContainers(ctx), { running: 0, exited: 1, created: 0, cleanedUp: 0, orphansRemoved: 1 });
+    await assert.rejects(stat(orphan), /ENOENT/);
+    await rm(dir, { recursive: true, force: true });
     assert.deepEqual(store.get('old').metadata.config.envs, [{ key: 'GREETING', value: 'grüße' }]);
   });
 });

@@ -15,7 +15,7 @@ async function fakeCni(plugins: string[], withConfig: boolean, confTemplate = ''
   const dir = await scratchDir('cni');
   await writeTree(dir, withConfig ? { 'net.d/10-doctor.conflist': CONFLIST } : { 'net.d/README': 'not a config' });
   for (const plugin of plugins) await writeProgram(join(dir, 'bin', plugin), '{}');
-  return { confDir: join(dir, 'net.d'), binDirs: [join(dir, 'none'), join(dir, 'bin')], maxConfNum: 1, confTemplate };
+  return { confDir: join(dir, 'net.d'), binDirs: [join(dir, 'none'), join(dir, 'bin')], maxConfNum: 1, confTemplate, pluginTimeoutMs: 60_000 };
 }
 
 describe('doctor: CNI', () => {
