@@ -16,11 +16,14 @@
 # Environment: BENCH_ROUNDS (2 critest rounds per runtime; 0 skips critest),
 #   BENCH_N (20), BENCH_PARALLEL (2) and the rest of critest-bench.sh;
 #   BENCH_PARTS (lists,memory,restart; "" skips part 2), BENCH_PODS (100),
-#   BENCH_CALL_ROUNDS (101), BENCH_RESTARTS (5), BENCH_CALLS (only these calls,
+#   BENCH_CALL_ROUNDS (101; a call stops after BENCH_CALL_BUDGET_S, 60 s, of
+#   both sides' time in it), BENCH_RESTARTS (5), BENCH_CALLS (only these calls,
 #   comma-separated); CRI_TS_NODE_FLAGS extra node flags for cri-ts (e.g.
 #   "--cpu-prof --cpu-prof-dir=/tmp/prof": a profile per cri-ts process, written
-#   when it stops). Its own bridges, subnets and stream port, so that it runs
-#   beside critest and the integration tests.
+#   when it stops). Its own bridges, subnets and stream port (CTRD_CRI_BRIDGE,
+#   CTRD_CRI_SUBNET, CTRD_CRI_STREAM_PORT, CRI_TS_BRIDGE, CRI_TS_SUBNET,
+#   CRI_TS_NETWORK: set others to run two at once), so that it runs beside
+#   critest and the integration tests.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -36,8 +39,8 @@ if [ "${BENCH_CONTAINERD:-v2.4.2}" != system ]; then
   PATH=$(CONTAINERD2_VERSION=${BENCH_CONTAINERD:-v2.4.2} bash "$HERE/build-containerd.sh"):$PATH
   export PATH
 fi
-export CTRD_CRI_BRIDGE=ctrdbn0 CTRD_CRI_SUBNET=10.251.0.0/16 CTRD_CRI_STREAM_PORT=${CTRD_CRI_STREAM_PORT:-10031}
-export CRI_TS_BRIDGE=critsbn0 CRI_TS_SUBNET=10.250.0.0/16 CRI_TS_NETWORK=critsbench
+export CTRD_CRI_BRIDGE=${CTRD_CRI_BRIDGE:-ctrdbn0} CTRD_CRI_SUBNET=${CTRD_CRI_SUBNET:-10.251.0.0/16} CTRD_CRI_STREAM_PORT=${CTRD_CRI_STREAM_PORT:-10031}
+export CRI_TS_BRIDGE=${CRI_TS_BRIDGE:-critsbn0} CRI_TS_SUBNET=${CRI_TS_SUBNET:-10.250.0.0/16} CRI_TS_NETWORK=${CRI_TS_NETWORK:-critsbench}
 
 registry_was_up=false
 curl -fsS -m 2 http://127.0.0.1:5000/v2/ >/dev/null 2>&1 && registry_was_up=true
@@ -103,7 +106,7 @@ if [ -n "$PARTS" ]; then
   echo >> "$report"
   node "$ROOT/dist/test/bench/cri-compare-bench.js" --containerd-dir "$W/containerd" \
     --cri-ts-config "$W/cri-ts.toml" --cri-ts-socket "$W/cri-ts.sock" --parts "$PARTS" \
-    --pods "${BENCH_PODS:-100}" --rounds "${BENCH_CALL_ROUNDS:-101}" --restarts "${BENCH_RESTARTS:-5}" \
+    --pods "${BENCH_PODS:-100}" --rounds "${BENCH_CALL_ROUNDS:-101}" --budget-s "${BENCH_CALL_BUDGET_S:-60}" --restarts "${BENCH_RESTARTS:-5}" \
     ${BENCH_CALLS:+--calls "$BENCH_CALLS"} --json "$OUT/calls.json" --log-dir "$OUT" \
     --title "In-process client: lists, status, memory, restart" >> "$report"
 fi
