@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { ConfigError, type CriTsConfig } from './config/config.js';
 import { resolveRestrictOomScoreAdj } from './config/effective.js';
 import { ContainerdClient } from './containerd/client.js';
+import { reuseRecentSuccess } from './containerd/recent-answer.js';
 import { ManagedContainerd } from './containerd/managed-containerd.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './package-paths.js';
@@ -9,6 +10,7 @@ import { ImageCatalog } from './image/image-catalog.js';
 import { ImagePuller } from './image/pull/image-puller.js';
 import { SnapshotterUsageMeter } from './image/snapshotter-usage.js';
 import { join } from 'node:path';
+import { NetworkConfigWatch } from './cni/network-config-watch.js';
 import { PodNetworks } from './cni/pod-network.js';
 import { TaskEventMonitor } from './containerd/task-events.js';
 import { ImageEventMonitor } from './containerd/image-events.js';
@@ -31,6 +33,8 @@ import { metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
+/** How long containerd having answered Status's probe counts as up. */
+const CONTAINERD_ANSWER_REUSE_MS = 1000;
 
 export interface RunningDaemon {
   shutdown(): Promise<void>;
@@ -133,7 +137,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   const { client, managed } = await connectContainerd(config, log);
   const imageFsUsage = new SnapshotterUsageMeter(client, config.containerd.snapshotter);
   const images = new ImageCatalog(client, config.sandboxImage, log, () => imageFsUsage.invalidate());
-  const puller = new ImagePuller(client, config, log, (pulled) => images.recordsAdded(pulled.names));
+  const puller = new ImagePuller(client, config, log, (pulled) => images.recordsAdded(pulled.names, pulled));
   // The container lifecycle reads pods through their index; the pod lifecycle is handed the container
   // lifecycle for what stopping and removing a pod does to its containers. Built in that order, nothing is patched in later.
   const sandboxes = new SandboxStore(client);
@@ -207,11 +211,13 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     idleTimeoutMs: config.streamIdleTimeoutMs,
   });
   log.info({ url: streamingServer.baseUrl }, 'streaming server listening');
+  const networkConfigs = new NetworkConfigWatch(config.cni.confDir, config.cni.maxConfNum);
   const ctx: ServerContext = {
     config,
     log,
     restrictOomScoreAdj,
-    containerd: { address: client.address, check: async (timeoutMs) => void (await client.version({ timeoutMs })) },
+    containerd: { address: client.address, check: reuseRecentSuccess(async (timeoutMs) => void (await client.version({ timeoutMs })), CONTAINERD_ANSWER_REUSE_MS) },
+    networkConfigs,
     imageFsUsage,
     images,
     puller,
@@ -250,6 +256,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
         await metricsServer?.close();
         events.stop();
         imageEvents.stop();
+        networkConfigs.close();
         await containers.flush();
         client.close();
         await managed?.stop();

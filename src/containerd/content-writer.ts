@@ -71,14 +71,47 @@ export async function writeBlob(client: ContainerdClient, source: BlobSource, op
     return 'written';
   } catch (err) {
     call.cancel();
-    const error = isServiceError(err) ? fromContainerdError(err, 'content.Write') : err;
-    // Someone (an earlier pull, a concurrent one) already committed this digest.
-    if (isCriError(error, 'AlreadyExists')) return 'already-present';
-    if (isCriError(error, 'FailedPrecondition') && /digest|size/i.test(error.message)) {
-      throw new CriError('FailedPrecondition', `blob ${options.digest} does not match its descriptor: ${error.message}`, { cause: error });
-    }
-    throw error;
+    return writeFailed(err, options.digest);
   }
+}
+
+/**
+ * Writes a blob held in memory (a manifest, a config) in one exchange: a
+ * COMMIT carrying all its bytes from offset 0, which containerd writes and
+ * verifies before committing (an unfinished ingest of the same ref is
+ * truncated first). One round trip instead of writeBlob's three.
+ */
+export async function writeBlobAtOnce(client: ContainerdClient, bytes: Buffer, options: Omit<WriteBlobOptions, 'onProgress'>): Promise<WriteBlobResult> {
+  const call = client.writeContent({ ...(options.lease ? { lease: options.lease } : {}), ...(options.signal ? { signal: options.signal } : {}) });
+  const responses = call[Symbol.asyncIterator]() as AsyncIterator<WriteContentResponse__Output>;
+  try {
+    await send(call, {
+      action: 'COMMIT',
+      ref: options.ref,
+      offset: 0,
+      total: options.size,
+      expected: options.digest,
+      data: bytes,
+      ...(options.labels ? { labels: options.labels } : {}),
+    });
+    const next = await responses.next();
+    if (next.done) throw new CriError('Internal', `containerd closed the content write of ${options.digest} early`);
+    call.end();
+    return 'written';
+  } catch (err) {
+    call.cancel();
+    return writeFailed(err, options.digest);
+  }
+}
+
+function writeFailed(err: unknown, digest: string): WriteBlobResult {
+  const error = isServiceError(err) ? fromContainerdError(err, 'content.Write') : err;
+  // Someone (an earlier pull, a concurrent one) already committed this digest.
+  if (isCriError(error, 'AlreadyExists')) return 'already-present';
+  if (isCriError(error, 'FailedPrecondition') && /digest|size/i.test(error.message)) {
+    throw new CriError('FailedPrecondition', `blob ${digest} does not match its descriptor: ${error.message}`, { cause: error });
+  }
+  throw error;
 }
 
 function send(call: WriteCall, request: WriteContentRequest): Promise<void> {

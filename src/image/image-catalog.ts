@@ -3,7 +3,7 @@ import { isCriError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { deleteImageRecord } from './image-records.js';
 import { ImageTargetResolver } from './image-target.js';
-import { buildImageView, type CatalogImage, findImage, type ImageView, type IndexedRecord, normalisedImageName } from './image-view.js';
+import { buildImageView, type CatalogImage, findImage, type ImageView, type IndexedRecord, normalisedImageName, type ResolvedTarget } from './image-view.js';
 
 export type { CatalogImage } from './image-view.js';
 
@@ -23,9 +23,12 @@ interface ContainerdImageRecord {
  * every read lists afresh, so a broken subscription never serves stale images.
  *
  * Every change to the index runs through one queue, so changes apply in the
- * order they were announced (records to read again are read together); a
- * read waits for the changes queued before it, so cri-ts's own pull is seen
- * by the very next call.
+ * order they were announced (records to read again are read together). A
+ * read waits for cri-ts's own changes and full listings queued before it, so
+ * cri-ts's own pull is seen by the very next call; it does not wait for
+ * records read again because of containerd's events (as containerd's CRI
+ * applies its own pulls at once and events as they come), which would hold
+ * every ImageStatus after a pull behind a round trip for the pull's own events.
  */
 export class ImageCatalog {
   private readonly targets: ImageTargetResolver;
@@ -34,6 +37,8 @@ export class ImageCatalog {
   private view: ImageView | undefined;
   private readonly sandboxImageName: string | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** The last queued change a read must see (cri-ts's own, or a full listing); settles, never rejects. */
+  private readBarrier: Promise<void> = Promise.resolve();
   /** A reload queued but not started: asking again joins it. */
   private queuedReload: Promise<void> | undefined;
   /** Records to read again, last in the queue and not started: a name asked for now joins them. */
@@ -68,34 +73,50 @@ export class ImageCatalog {
     return findImage(await this.currentView(), text);
   }
 
-  /** cri-ts itself wrote these image records (a pull): the next read sees them. */
-  recordsAdded(names: readonly string[]): void {
+  /**
+   * cri-ts itself wrote these image records (a pull): the next read sees them.
+   * `known` is what their target resolves to, as the pull read it: the
+   * records are read again, their content not.
+   */
+  recordsAdded(names: readonly string[], known?: { targetDigest: string; resolved: ResolvedTarget }): void {
+    if (known) this.targets.remember(known.targetDigest, known.resolved);
     this.onChanged();
-    if (this.wanted) void this.refresh(names);
+    if (this.wanted) void this.refresh(names, true);
   }
 
-  /** Deletes image records by name; the last deletion waits for containerd's garbage collection. */
+  /**
+   * Deletes image records by name, all but the last at once; the last
+   * deletion waits for containerd's garbage collection (as containerd's CRI
+   * deletes its last reference).
+   */
   async removeRecords(names: readonly string[]): Promise<void> {
     let removed = false;
     try {
-      for (const [i, name] of names.entries()) await deleteImageRecord(this.containerd, name, i === names.length - 1);
+      await Promise.all(names.slice(0, -1).map((name) => deleteImageRecord(this.containerd, name, false)));
+      const last = names.at(-1);
+      if (last !== undefined) await deleteImageRecord(this.containerd, last, true);
       removed = true;
     } finally {
       this.onChanged();
       // Queued, not applied at once: a refresh already running must not put a deleted record back.
-      if (removed) void this.enqueue(async () => names.forEach((name) => this.drop(name)));
-      else void this.refresh(names);
+      if (removed) void this.enqueue(async () => names.forEach((name) => this.drop(name)), true);
+      else void this.refresh(names, true);
     }
+  }
+
+  /** Settles once every change queued so far (events' too) is applied. */
+  async settled(): Promise<void> {
+    await this.queue;
   }
 
   /** containerd created or updated an image record (an event): read it again. */
   recordChanged(name: string): void {
-    if (this.wanted) void this.refresh([name]);
+    if (this.wanted) void this.refresh([name], false);
   }
 
   /** containerd deleted an image record (an event). */
   recordDeleted(name: string): void {
-    if (this.wanted) void this.enqueue(async () => this.drop(name));
+    if (this.wanted) void this.enqueue(async () => this.drop(name), false);
   }
 
   /** Image events are followed from now on; any sent before were missed, so list everything once. */
@@ -113,7 +134,7 @@ export class ImageCatalog {
   private async currentView(): Promise<ImageView> {
     this.wanted = true;
     const reload = this.loaded && this.following ? undefined : this.reload();
-    const settled = this.queue;
+    const settled = this.readBarrier;
     await reload;
     await settled;
     // A change queued before this read could not be applied: the index may be behind.
@@ -122,11 +143,13 @@ export class ImageCatalog {
     return this.view;
   }
 
-  private enqueue(work: () => Promise<void>): Promise<void> {
+  /** `seenByReads`: reads wait for it (and so for everything queued before it). */
+  private enqueue(work: () => Promise<void>, seenByReads: boolean): Promise<void> {
     // Whatever is queued now runs after the open refresh, so later names must not join it.
     this.openRefresh = undefined;
     const run = this.queue.then(work);
     this.queue = run.catch(() => undefined);
+    if (seenByReads) this.readBarrier = this.queue;
     return run;
   }
 
@@ -134,7 +157,7 @@ export class ImageCatalog {
     this.queuedReload ??= this.enqueue(async () => {
       this.queuedReload = undefined;
       await this.reloadNow();
-    });
+    }, true);
     return this.queuedReload;
   }
 
@@ -154,19 +177,24 @@ export class ImageCatalog {
     }
   }
 
-  /** Reads records again, together; never rejects (a failure makes the next read list everything). */
-  private refresh(names: readonly string[]): Promise<void> {
+  /**
+   * Reads records again, together; never rejects (a failure makes the next
+   * read list everything). `seenByReads` for cri-ts's own changes.
+   */
+  private refresh(names: readonly string[], seenByReads: boolean): Promise<void> {
     if (!this.openRefresh) {
       const batch = { names: new Set<string>(), run: Promise.resolve() };
       batch.run = this.enqueue(async () => {
         if (this.openRefresh === batch) this.openRefresh = undefined;
         await this.refreshNow([...batch.names]);
-      }).catch((err: unknown) => {
+      }, false).catch((err: unknown) => {
         this.loaded = false;
         this.log.warn({ images: [...batch.names], err }, 'could not read image records again; the next read lists them all');
       });
       this.openRefresh = batch;
     }
+    // The open batch is the last thing queued: reads waiting for it wait for these names.
+    if (seenByReads) this.readBarrier = this.openRefresh.run;
     for (const name of names) this.openRefresh.names.add(name);
     return this.openRefresh.run;
   }

@@ -15,6 +15,11 @@ export class ImageTargetResolver {
 
   constructor(private readonly containerd: ContainerdClient) {}
 
+  /** What a pull read for this target itself: later records of it resolve without reading content. */
+  remember(digest: string, resolved: ResolvedTarget): void {
+    if (!this.resolved.has(digest)) this.resolved.set(digest, Promise.resolve(resolved));
+  }
+
   resolve(target: RootDescriptor): Promise<ResolvedTarget> {
     let resolving = this.resolved.get(target.digest);
     if (!resolving) {

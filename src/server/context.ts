@@ -1,3 +1,4 @@
+import type { CniNetworkConfig } from '../cni/network-config.js';
 import type { CriTsConfig } from '../config/config.js';
 import type { ContainerLifecycle } from '../container/container-lifecycle.js';
 import type { ImageCatalog } from '../image/image-catalog.js';
@@ -27,6 +28,8 @@ export interface ServerContext {
   /** restrict_oom_score_adj after "auto" was resolved against our capabilities. */
   readonly restrictOomScoreAdj: boolean;
   readonly containerd: ContainerdProbe;
+  /** The CNI conf dir's network configs as loaded now (Status's NetworkReady). */
+  readonly networkConfigs: { current(): Promise<CniNetworkConfig[]> };
   /** The image filesystem's usage for ImageFsInfo, cached briefly. */
   readonly imageFsUsage: SnapshotterUsageMeter;
   /** The CRI view of containerd's image records. */

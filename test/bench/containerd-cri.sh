@@ -8,12 +8,18 @@
 #   containerd-cri.sh stop WORKDIR    stop and remove its pods (crictl stopp/rmp),
 #                                     then stop that containerd by its pid
 #
+# The containerd is the first on PATH: Debian's 1.6 gets a version 2 config,
+# a 2.x (test/bench/build-containerd.sh; put its bin directory first on PATH,
+# its shim with it) a version 3 config with the same settings and NRI off (its
+# default socket /var/run/nri/nri.sock is the host's).
+#
 # Its CRI uses sandbox image registry.k8s.io/pause:3.10, mirrors registry.k8s.io,
 # k8s.gcr.io and gcr.io to the local registry of test/critest/build-images.sh
 # (http://127.0.0.1:5000), runc (default) and crun handlers with the cgroupfs
 # driver, restrict_oom_score_adj (these hosts lack CAP_SYS_RESOURCE), and a
-# bridge + portmap + loopback CNI conflist on 10.99.0.0/16, bridge ctrdcri0
-# (cri-ts uses 10.88.0.0/16). Stream server: 127.0.0.1:${CTRD_CRI_STREAM_PORT:-10020}.
+# bridge + portmap + loopback CNI conflist on ${CTRD_CRI_SUBNET:-10.99.0.0/16},
+# bridge ${CTRD_CRI_BRIDGE:-ctrdcri0} (cri-ts uses 10.88.0.0/16), its IPAM
+# state under WORKDIR. Stream server: 127.0.0.1:${CTRD_CRI_STREAM_PORT:-10020}.
 set -euo pipefail
 
 usage() { echo "usage: $0 start|stop WORKDIR" >&2; exit 2; }
@@ -22,28 +28,15 @@ CMD=$1
 mkdir -p "$2"; WD=$(cd "$2" && pwd)
 SOCK=$WD/containerd.sock
 PIDFILE=$WD/containerd.pid
-BRIDGE=ctrdcri0
-SUBNET=10.99.0.0/16
+BRIDGE=${CTRD_CRI_BRIDGE:-ctrdcri0}
+SUBNET=${CTRD_CRI_SUBNET:-10.99.0.0/16}
 HERE=$(cd "$(dirname "$0")" && pwd)
 CRICTL=${CRICTL:-$(bash "$HERE/../critest/build-tools.sh")/crictl}
 crictl() { "$CRICTL" --config /dev/null --runtime-endpoint "unix://$SOCK" --image-endpoint "unix://$SOCK" --timeout 60s "$@"; }
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
-start() {
-  if running; then echo "unix://$SOCK"; return; fi
-  mkdir -p "$WD/root" "$WD/state" "$WD/net.d"
-  cat > "$WD/net.d/10-ctrdcri.conflist" <<EOF
-{
-  "cniVersion": "1.0.0",
-  "name": "ctrdcri",
-  "plugins": [
-    { "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$SUBNET" }]], "routes": [{ "dst": "0.0.0.0/0" }] } },
-    { "type": "portmap", "capabilities": { "portMappings": true } },
-    { "type": "loopback" }
-  ]
-}
-EOF
+# containerd 1.x: the CRI plugin's settings in one table.
+write_config_v2() {
   cat > "$WD/config.toml" <<EOF
 version = 2
 root = "$WD/root"
@@ -80,6 +73,74 @@ state = "$WD/state"
   [plugins."io.containerd.grpc.v1.cri".registry.mirrors."gcr.io"]
     endpoint = ["http://127.0.0.1:5000"]
 EOF
+}
+
+# containerd 2.x: the CRI settings split into runtime, images and server
+# tables; mirrors are hosts.toml directories.
+write_config_v3() {
+  local host
+  for host in registry.k8s.io k8s.gcr.io gcr.io 127.0.0.1:5000; do
+    mkdir -p "$WD/certs.d/$host"
+    printf '[host."http://127.0.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n' > "$WD/certs.d/$host/hosts.toml"
+  done
+  cat > "$WD/config.toml" <<EOF
+version = 3
+root = "$WD/root"
+state = "$WD/state"
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = "$SOCK.ttrpc"
+[plugins.'io.containerd.nri.v1.nri']
+  disable = true
+[plugins.'io.containerd.grpc.v1.cri']
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "${CTRD_CRI_STREAM_PORT:-10020}"
+[plugins.'io.containerd.cri.v1.images']
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "registry.k8s.io/pause:3.10"
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = "$WD/certs.d"
+[plugins.'io.containerd.cri.v1.runtime']
+  restrict_oom_score_adj = true
+  enable_unprivileged_ports = true
+  enable_unprivileged_icmp = true
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = "runc"
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        SystemdCgroup = false
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.crun]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.crun.options]
+        BinaryName = "$(command -v crun || echo /usr/bin/crun)"
+        SystemdCgroup = false
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["/usr/lib/cni"]
+    conf_dir = "$WD/net.d"
+EOF
+}
+
+start() {
+  if running; then echo "unix://$SOCK"; return; fi
+  mkdir -p "$WD/root" "$WD/state" "$WD/net.d"
+  cat > "$WD/net.d/10-ctrdcri.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "ctrdcri",
+  "plugins": [
+    { "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$SUBNET" }]], "dataDir": "$WD/ipam", "routes": [{ "dst": "0.0.0.0/0" }] } },
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "loopback" }
+  ]
+}
+EOF
+  case $(containerd --version | awk '{print $3}') in
+    v1.*) write_config_v2 ;;
+    *) write_config_v3 ;;
+  esac
   # pods reach each other and the host through the bridge
   [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || echo 1 > /proc/sys/net/ipv4/ip_forward
   setsid containerd --config "$WD/config.toml" >> "$WD/containerd.log" 2>&1 < /dev/null &

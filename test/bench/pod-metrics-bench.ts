@@ -14,26 +14,18 @@
  * 1.5 GiB for the shims. Uses its own bridge (critsmb0, 10.222.0.0/16) and
  * cgroup parent (/crits-metrics-bench-PID), removed at the end.
  */
-import { readdir, readFile, rmdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { criClient, type CriRuntime } from '../harness/cri-client.js';
 import { BUSYBOX_IMAGE, OFFLINE_MIRRORS_TOML, PAUSE_IMAGE, requireOfflineRegistry, writeBridgeConflist } from '../harness/offline-images.js';
 import { startStack } from '../harness/stack.js';
-import { hostCgroupLayout } from '../../src/stats/cgroup-layout.js';
+import { eachLimited, removeCgroupTree } from './bench-pods.js';
 
 const BRIDGE = 'critsmb0';
 const SUBNET = '10.222.0.0/16';
 const CONCURRENCY = 4;
-
-/** Runs `work` over `items`, `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
-}
 
 /** utime + stime of a process in ms (clock ticks are 10 ms). */
 async function cpuMs(pid: number): Promise<number> {
@@ -82,20 +74,6 @@ async function runPods(runtime: CriRuntime, count: number, logDir: string, cgrou
     if (++done % 20 === 0) console.error(`${done} pods running`);
   });
   return ids;
-}
-
-/** runc made the cgroup parent in every hierarchy (cpuset, devices, freezer, ... too): rmdir what is left, leaves first. */
-async function removeCgroupTree(root: string): Promise<void> {
-  const top = '/sys/fs/cgroup';
-  const hierarchies = (await hostCgroupLayout()).version === 2
-    ? [top]
-    : (await readdir(top, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => join(top, e.name));
-  for (const hierarchy of hierarchies) {
-    const dir = join(hierarchy, root);
-    const pods = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const pod of pods) if (pod.isDirectory()) await rmdir(join(dir, pod.name)).catch(() => undefined);
-    await rmdir(dir).catch(() => undefined);
-  }
 }
 
 async function main(): Promise<void> {

@@ -7,22 +7,24 @@
 #
 #   cri-ts-config.sh WORKDIR CONTAINERD_SOCKET CRI_TS_SOCKET [NAMESPACE]
 #
-# Writes WORKDIR/cri-ts.toml and WORKDIR/net.d/10-crits.conflist (bridge
-# crits0, 10.88.0.0/16); root and state go under WORKDIR. NAMESPACE is the
-# containerd namespace (k8s.io): another one lets cri-ts share a containerd
-# with containerd's own CRI, as the side-by-side benchmark does.
+# Writes WORKDIR/cri-ts.toml and WORKDIR/net.d/10-crits.conflist (network
+# ${CRI_TS_NETWORK:-crits}, bridge ${CRI_TS_BRIDGE:-crits0}, ${CRI_TS_SUBNET:-10.88.0.0/16};
+# the benchmark sets its own so that it never shares a bridge or IPAM state with
+# a critest run); root and state go under WORKDIR. NAMESPACE is the containerd
+# namespace (k8s.io): another one lets cri-ts share a containerd with
+# containerd's own CRI, as the side-by-side benchmark does.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 WORKDIR CONTAINERD_SOCKET CRI_TS_SOCKET [NAMESPACE]" >&2; exit 2; }
 W=$1 CTRD_SOCK=$2 CRITS_SOCK=$3 NAMESPACE=${4:-k8s.io}
 RUNC_DIR=$(bash "$(dirname "$0")/../runc/build-runc.sh")
 mkdir -p "$W/net.d"
-cat > "$W/net.d/10-crits.conflist" <<'JSON'
+cat > "$W/net.d/10-crits.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
-  "name": "crits",
+  "name": "${CRI_TS_NETWORK:-crits}",
   "plugins": [
-    { "type": "bridge", "bridge": "crits0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "10.88.0.0/16" }]], "routes": [{ "dst": "0.0.0.0/0" }] } },
+    { "type": "bridge", "bridge": "${CRI_TS_BRIDGE:-crits0}", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "${CRI_TS_SUBNET:-10.88.0.0/16}" }]], "routes": [{ "dst": "0.0.0.0/0" }] } },
     { "type": "portmap", "capabilities": { "portMappings": true } },
     { "type": "loopback" }
   ]

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CriTsConfig } from '../../config/config.js';
 import type { ContainerdClient } from '../../containerd/client.js';
-import { abortIngest, type BlobSource, writeBlob } from '../../containerd/content-writer.js';
+import { abortIngest, type BlobSource, writeBlob, writeBlobAtOnce } from '../../containerd/content-writer.js';
 import { CriError, isCriError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { metrics, withOutcome } from '../../metrics/metrics.js';
@@ -16,26 +16,23 @@ import { childLabels } from './child-labels.js';
 import { PullProgress } from './pull-progress.js';
 import { type RegistrySource, registryBlobSource, resolveSource, type RootDescriptor } from './registry-source.js';
 import { unpackLayers } from './unpack.js';
+import type { ResolvedTarget } from '../image-view.js';
+import { allStepsSettled } from '../../undo-stack.js';
 
 export interface PulledImage {
   /** The config digest: the image ID kubelet uses. */
   imageId: string;
   /** The names recorded in containerd (tag, digest, ID). */
   names: string[];
+  /** The records' target, and what it resolves to for this host (as ImageTargetResolver reads it). */
+  targetDigest: string;
+  resolved: ResolvedTarget;
 }
 
 /** A lease outlives a crashed pull by this much, then containerd collects what it held. */
 const LEASE_EXPIRY_MS = 24 * 60 * 60 * 1000;
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const LOCKED_RETRY_MS = 100;
-
-function bufferSource(bytes: Buffer): BlobSource {
-  return {
-    async open(offset) {
-      return [bytes.subarray(offset)];
-    },
-  };
-}
 
 /**
  * Runs `work` over `items`, at most `limit` at a time. The first failure stops
@@ -153,7 +150,7 @@ export class ImagePuller {
     const snapshotter = this.config.containerd.snapshotter;
 
     const progress = new PullProgress(log, manifest.layers.reduce((sum, l) => sum + l.size, 0));
-    await eachLimited(manifest.layers, this.config.maxConcurrentDownloads, async (layer, signal) => {
+    const layersWritten = eachLimited(manifest.layers, this.config.maxConcurrentDownloads, async (layer, signal) => {
       const outcome = await this.writeBlobWaitingForLock(client, layer, registryBlobSource(client, layer.digest, layer.size), {
         ref: `cri-ts-layer-${layer.digest}`,
         labels: sourceLabel,
@@ -164,27 +161,30 @@ export class ImagePuller {
       });
       if (outcome === 'already-present') progress.present(layer.digest, layer.size);
     });
-
-    await this.writeBlobWaitingForLock(client, manifest.config, bufferSource(configBytes), {
-      ref: `cri-ts-config-${manifest.config.digest}`,
-      labels: { ...sourceLabel, ...(topChain ? { [GcLabel.snapshotRef(snapshotter)]: topChain } : {}) },
-      lease,
-      written,
-    });
-    await this.writeBlobWaitingForLock(client, manifestDescriptor, bufferSource(manifestBytes), {
-      ref: `cri-ts-manifest-${manifestDescriptor.digest}`,
-      labels: { ...sourceLabel, ...childLabels(manifest, []) },
-      lease,
-      written,
-    });
+    // The config, manifest and index are in memory already: written while the layers download
+    // (the lease holds them; nothing refers to them until the image records exist).
+    const documents: Array<{ blob: Descriptor; bytes: Buffer; ref: string; labels: Record<string, string> }> = [
+      {
+        blob: manifest.config,
+        bytes: configBytes,
+        ref: `cri-ts-config-${manifest.config.digest}`,
+        labels: { ...sourceLabel, ...(topChain ? { [GcLabel.snapshotRef(snapshotter)]: topChain } : {}) },
+      },
+      { blob: manifestDescriptor, bytes: manifestBytes, ref: `cri-ts-manifest-${manifestDescriptor.digest}`, labels: { ...sourceLabel, ...childLabels(manifest, []) } },
+    ];
     if (rootDocument.kind === 'index') {
-      await this.writeBlobWaitingForLock(client, { mediaType: root.mediaType, digest: root.digest, size: rootBytes.length }, bufferSource(rootBytes), {
+      documents.push({
+        blob: { mediaType: root.mediaType, digest: root.digest, size: rootBytes.length },
+        bytes: rootBytes,
         ref: `cri-ts-index-${root.digest}`,
         labels: { ...sourceLabel, ...childLabels(rootDocument as ImageIndex, [manifestDescriptor]) },
-        lease,
-        written,
       });
     }
+    // Everything settles before a failure is thrown, so no write is still running when the caller cleans up.
+    await allStepsSettled([
+      layersWritten,
+      ...documents.map((d) => this.writeBlobWaitingForLock(client, d.blob, d.bytes, { ref: d.ref, labels: d.labels, lease, written })),
+    ]);
 
     await unpackLayers(this.containerd, { snapshotter, layers: manifest.layers, diffIds: config.diffIds, lease, log });
 
@@ -193,8 +193,9 @@ export class ImagePuller {
     const labels: Record<string, string> = { [ImageLabel.managed]: ImageLabel.managedValue };
     if (this.isSandboxImage(ref)) labels[ImageLabel.pinned] = ImageLabel.pinnedValue;
     const names = [tagReference(ref), digestReference(ref, root.digest), imageId].filter((n): n is string => n !== undefined);
-    for (const recordName of names) await upsertImageRecord(this.containerd, recordName, target, labels);
-    return { imageId, names };
+    await allStepsSettled(names.map((recordName) => upsertImageRecord(this.containerd, recordName, target, labels)));
+    const size = target.size + (rootDocument.kind === 'index' ? manifestDescriptor.size : 0) + manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
+    return { imageId, names, targetDigest: root.digest, resolved: { configDigest: imageId, size, config } };
   }
 
   /**
@@ -204,7 +205,8 @@ export class ImagePuller {
   private async writeBlobWaitingForLock(
     client: RegistryClient,
     blob: Descriptor,
-    source: BlobSource,
+    /** A stream of the blob, or its bytes when they are in memory already (written in one exchange). */
+    source: BlobSource | Buffer,
     options: {
       ref: string;
       labels: Record<string, string>;
@@ -218,7 +220,8 @@ export class ImagePuller {
     const { written, ...writeOptions } = options;
     for (;;) {
       try {
-        const outcome = await writeBlob(this.containerd, source, { ...writeOptions, digest: blob.digest, size: blob.size });
+        const target = { ...writeOptions, digest: blob.digest, size: blob.size };
+        const outcome = Buffer.isBuffer(source) ? await writeBlobAtOnce(this.containerd, source, target) : await writeBlob(this.containerd, source, target);
         if (outcome === 'written') written.bytes += blob.size;
         return outcome;
       } catch (err) {

@@ -1,4 +1,3 @@
-import { loadNetworkConfigs } from '../../cni/network-config.js';
 import { ociRuntimeBinary } from '../../config/runtime-binary.js';
 import { ociRuntimeFeatures } from '../../host/runtime-features.js';
 import { errorMessage } from '../../errors.js';
@@ -26,7 +25,7 @@ async function runtimeCondition(ctx: ServerContext): Promise<RuntimeCondition> {
 
 async function networkCondition(ctx: ServerContext): Promise<{ condition: RuntimeCondition; configs: unknown }> {
   try {
-    const configs = await loadNetworkConfigs(ctx.config.cni.confDir, ctx.config.cni.maxConfNum);
+    const configs = await ctx.networkConfigs.current();
     return {
       condition: { type: 'NetworkReady', status: true, reason: '', message: '' },
       configs: configs.map((c) => ({ file: c.file, name: c.name, cniVersion: c.cniVersion, plugins: c.plugins.map((p) => p.type) })),

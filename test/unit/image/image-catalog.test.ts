@@ -152,25 +152,39 @@ describe('the image catalog as an index of containerd image records', () => {
     assert.equal(await catalog.find('registry.test/gone:1'), undefined);
   });
 
-  it('applies create, update and delete events by reading just that record', async () => {
+  it('applies create, update and delete events by reading just that record (reads do not wait for them)', async () => {
     catalog.eventsFollowed();
     await catalog.list();
     const other = containerd.image('other');
     containerd.tag('registry.test/other:1', other);
     catalog.recordChanged('registry.test/other:1');
+    await catalog.settled();
     assert.equal((await catalog.find('registry.test/other:1'))?.id, other.configDigest, 'created');
 
     containerd.tag('registry.test/app:v1', other);
     catalog.recordChanged('registry.test/app:v1');
+    await catalog.settled();
     assert.equal((await catalog.find('registry.test/app:v1'))?.id, other.configDigest, 'updated: the tag moved');
     assert.deepEqual((await catalog.find(app.configDigest))?.repoTags, [], 'the old image keeps its digest and ID records');
 
     containerd.records.delete('registry.test/other:1');
     catalog.recordDeleted('registry.test/other:1');
+    await catalog.settled();
     assert.deepEqual((await catalog.find(other.configDigest))?.repoTags, ['registry.test/app:v1'], 'deleted');
     assert.equal(containerd.calls.list, 1, 'no event lists everything again');
     assert.equal(containerd.calls.get, 2);
     assert.ok(changes >= 3, 'the image filesystem meter is told');
+  });
+
+  it('a read answers from the index while a record is read again for an event', async () => {
+    catalog.eventsFollowed();
+    await catalog.list();
+    containerd.getDelayMs = 1500;
+    catalog.recordChanged('registry.test/app:v1');
+    const started = Date.now();
+    assert.equal((await catalog.find('registry.test/app:v1'))?.id, app.configDigest);
+    assert.ok(Date.now() - started < 1000, 'the read did not wait for the event\'s Get');
+    containerd.getDelayMs = 0;
   });
 
   it('a delete event that arrives while that record is being read again still wins', async () => {
@@ -181,6 +195,7 @@ describe('the image catalog as an index of containerd image records', () => {
     await new Promise((r) => setImmediate(r));
     containerd.records.delete('registry.test/app:v1');
     catalog.recordDeleted('registry.test/app:v1');
+    await catalog.settled();
     assert.equal(await catalog.find('registry.test/app:v1'), undefined);
   });
 
@@ -196,6 +211,7 @@ describe('the image catalog as an index of containerd image records', () => {
     catalog.recordDeleted('registry.test/app:v1');
     containerd.tag('registry.test/app:v1', app);
     catalog.recordChanged('registry.test/app:v1');
+    await catalog.settled();
     assert.equal((await catalog.find('registry.test/app:v1'))?.id, app.configDigest);
   });
 
@@ -253,6 +269,7 @@ describe('the image catalog as an index of containerd image records', () => {
     const lists = containerd.calls.list;
     containerd.records.delete('registry.test/app:v1');
     broken.recordChanged('registry.test/app:v1');
+    await broken.settled();
     assert.equal(await broken.find('registry.test/app:v1'), undefined);
     assert.equal(containerd.calls.list, lists + 1);
   });
