@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../errors.js';
 import { childPath, entryPath } from './field-path.js';
 
-// Map fields of CRI messages (labels, annotations, sysctls, ...): their keys are client strings too.
+// Map fields of CRI request messages: their keys are client strings too.
 const MAP_FIELDS = new Set(['labels', 'annotations', 'labelSelector', 'sysctls', 'unified', 'options']);
 
 /**
@@ -16,26 +16,46 @@ function badString(text: string): string | undefined {
   return undefined;
 }
 
-function checkValue(value: unknown, path: string, isMap: boolean): void {
+/** One step from a message to a field, an array item or a map entry; joined into a name only when something is wrong. */
+type Step = { field: string } | { index: number } | { key: string };
+
+function pathOf(steps: readonly Step[]): string {
+  let path = '';
+  for (const step of steps) {
+    if ('field' in step) path = childPath(path, step.field);
+    else if ('index' in step) path = `${path}[${step.index}]`;
+    else path = entryPath(path, step.key);
+  }
+  return path;
+}
+
+function checkValue(value: unknown, steps: Step[], isMap: boolean): void {
   if (typeof value === 'string') {
     const why = badString(value);
-    if (why) throw new InvalidArgumentError(`${path} ${why}`);
+    if (why) throw new InvalidArgumentError(`${pathOf(steps)} ${why}`);
     return;
   }
   if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return;
   if (Array.isArray(value)) {
-    value.forEach((item, index) => checkValue(item, `${path}[${index}]`, false));
+    for (let index = 0; index < value.length; index++) {
+      steps.push({ index });
+      checkValue(value[index], steps, false);
+      steps.pop();
+    }
     return;
   }
-  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
     if (isMap) {
-      const where = entryPath(path, key);
+      steps.push({ key });
       const why = badString(key);
-      if (why) throw new InvalidArgumentError(`${where}: the key ${why}`);
-      checkValue(child, where, false);
+      if (why) throw new InvalidArgumentError(`${pathOf(steps)}: the key ${why}`);
+      checkValue(child, steps, false);
     } else {
-      checkValue(child, childPath(path, key), MAP_FIELDS.has(key));
+      steps.push({ field: key });
+      checkValue(child, steps, MAP_FIELDS.has(key));
     }
+    steps.pop();
   }
 }
 
@@ -44,5 +64,5 @@ function checkValue(value: unknown, path: string, isMap: boolean): void {
  * handler runs: InvalidArgument naming the first bad field.
  */
 export function checkRequestStrings(request: unknown): void {
-  checkValue(request, '', false);
+  checkValue(request, [], false);
 }
