@@ -22,6 +22,11 @@ export function checkContainerConfig(config: ContainerConfig__Output, field = 'c
   checkExecStrings(config.args, `${field}.args`);
   checkBytes(config.workingDir, LIMITS.pathBytes, `${field}.working_dir`, 'PATH_MAX');
   checkCount(config.envs, LIMITS.envEntries, `${field}.envs`, 'cri-ts bounds the environment of one process');
+  let processBytes = [...config.command, ...config.args].reduce((sum, a) => sum + Buffer.byteLength(a) + 1, 0);
+  for (const env of config.envs) processBytes += Buffer.byteLength(env.key) + 2 + (env.value?.length ?? 0);
+  if (processBytes > LIMITS.processTotalBytes) {
+    throw new InvalidArgumentError(`${field}.command, args and envs total ${processBytes} bytes; at most ${LIMITS.processTotalBytes} are allowed (execve takes them within ARG_MAX)`);
+  }
   config.envs.forEach((env, i) => {
     const bytes = Buffer.byteLength(env.key) + 1 + (env.value?.length ?? 0);
     if (bytes > LIMITS.execStringBytes) {

@@ -45,6 +45,14 @@ export const LIMITS = {
   argsEntries: 65536,
   /** The kernel refuses a single argument or environment string longer than this (MAX_ARG_STRLEN, 32 pages). */
   execStringBytes: 128 * 1024,
+  /**
+   * execve takes arguments and environment together up to a quarter of the
+   * stack limit (ARG_MAX: 2 MiB with the usual 8 MiB); an exec's arguments
+   * get half of that, the process keeping the container's environment.
+   */
+  execArgsTotalBytes: 1024 * 1024,
+  /** A container's command, args and environment together. */
+  processTotalBytes: 2 * 1024 * 1024,
   /** PATH_MAX: no path the kernel takes is longer. */
   pathBytes: 4096,
   /** sysctls: as many as Linux has namespaced ones, with room to spare. */

@@ -115,3 +115,18 @@ describe('undecodable requests', () => {
     assert.equal(result.describe(), 'request is not a valid runtime.v1.VersionRequest (4 bytes): index out of range: 4 + 10 > 4');
   });
 });
+
+describe('timeouts and exec arguments', () => {
+  it('waits a year at most, and refuses negative timeouts', async () => {
+    const { timeoutSeconds } = await import('../../../src/server/validation/checks.js');
+    assert.equal(timeoutSeconds('9223372036854775807', 'timeout'), 365 * 24 * 3600);
+    assert.equal(timeoutSeconds('5', 'timeout'), 5);
+    refused(() => timeoutSeconds('-1', 'timeout'), /^timeout must be zero or more seconds, got -1$/);
+  });
+
+  it('refuses exec arguments past what execve takes', async () => {
+    const { checkExecArguments } = await import('../../../src/server/validation/checks.js');
+    refused(() => checkExecArguments(Array(2000).fill('x'.repeat(4096)), 'cmd', LIMITS.argsEntries, LIMITS.execStringBytes, LIMITS.execArgsTotalBytes), /^cmd total 8194000 bytes; at most 1048576/);
+    checkExecArguments(['sh', '-c', 'true'], 'cmd', LIMITS.argsEntries, LIMITS.execStringBytes, LIMITS.execArgsTotalBytes);
+  });
+});
