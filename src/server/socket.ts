@@ -44,3 +44,12 @@ export async function prepareSocketPath(path: string): Promise<void> {
 export async function restrictSocketPermissions(path: string): Promise<void> {
   await chmod(path, 0o660);
 }
+
+/** sun_path holds 108 bytes with its terminating NUL. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/** A name beside `path` to bind before the socket is ready; `path` itself when the longer name would not fit sun_path. */
+export function temporarySocketPath(path: string): string {
+  const temporary = `${path}.${process.pid}.new`;
+  return Buffer.byteLength(temporary) <= MAX_SOCKET_PATH_BYTES ? temporary : path;
+}
