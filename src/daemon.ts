@@ -28,6 +28,7 @@ import type { ServerContext } from './server/context.js';
 import { StatsService } from './stats/stats-service.js';
 import { StreamingRequestCache } from './streaming/request-cache.js';
 import { startStreamingServer } from './streaming/server.js';
+import { streamingTlsMaterial } from './streaming/tls-material.js';
 import { startCriServer } from './server/cri-server.js';
 import { metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
@@ -201,9 +202,17 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   );
   imageEvents.start();
   const streamingCache = new StreamingRequestCache();
+  const streamingTls = await streamingTlsMaterial({
+    enabled: config.enableTlsStreaming,
+    certFile: config.streamTlsCertFile,
+    keyFile: config.streamTlsKeyFile,
+    listenAddress: config.streamServerAddress,
+  });
+  if (streamingTls?.selfSigned) log.info('streaming server: TLS with a self-signed certificate made at start');
   const streamingServer = await startStreamingServer({
     address: config.streamServerAddress,
     port: config.streamServerPort,
+    ...(streamingTls ? { tls: streamingTls.material } : {}),
     runner: containers.remoteCommandRunner(),
     forwarder: pods.portForwarder(),
     cache: streamingCache,

@@ -71,7 +71,19 @@ export class UnimplementedError extends CriError {
  * quotes back to the client, and a huge one must not reach the wire.
  */
 export function clipInput(text: string, max = 128): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+  if (text.length <= max) return text;
+  // Never cut between the two halves of a surrogate pair: a lone half cannot be encoded (encodeURI throws on it).
+  const end = isHighSurrogate(text.charCodeAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}… (${text.length} characters)`;
+}
+
+/** `text` with any lone surrogate half replaced by U+FFFD, so that it can be UTF-8 and URI encoded. */
+export function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }
 
 export function errorMessage(err: unknown): string {

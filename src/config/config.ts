@@ -96,6 +96,9 @@ export interface CriTsConfig {
   streamServerPort: number;
   streamIdleTimeoutMs: number;
   enableTlsStreaming: boolean;
+  /** [x509_key_pair_streaming]: the streaming server's certificate and key (PEM); both empty: self-signed at start. */
+  streamTlsCertFile: string;
+  streamTlsKeyFile: string;
   maxContainerLogLineSize: number;
   /** Give an image's VOLUMEs no directories of their own (containerd's ignore_image_defined_volumes). */
   ignoreImageDefinedVolumes: boolean;
@@ -219,6 +222,17 @@ function readNri(table: TableReader): NriConfig {
   return nri;
 }
 
+/** containerd's [x509_key_pair_streaming]: a certificate and its key go together. */
+function readStreamingKeyPair(table: TableReader): { streamTlsCertFile: string; streamTlsKeyFile: string } {
+  const streamTlsCertFile = table.absolutePath('tls_cert_file', '', { emptyAllowed: true });
+  const streamTlsKeyFile = table.absolutePath('tls_key_file', '', { emptyAllowed: true });
+  if ((streamTlsCertFile === '') !== (streamTlsKeyFile === '')) {
+    table.fail(streamTlsCertFile === '' ? 'tls_cert_file' : 'tls_key_file', 'must be set together with its pair (or neither, for a self-signed certificate)');
+  }
+  table.rejectUnknownKeys();
+  return { streamTlsCertFile, streamTlsKeyFile };
+}
+
 /** Builds the effective configuration from a parsed TOML document. */
 export function configFromToml(doc: TomlTable): CriTsConfig {
   const top = TableReader.root(doc);
@@ -239,6 +253,7 @@ export function configFromToml(doc: TomlTable): CriTsConfig {
     streamServerPort: top.integer('stream_server_port', 0, 0, 65535),
     streamIdleTimeoutMs: top.duration('stream_idle_timeout', 4 * 3_600_000),
     enableTlsStreaming: top.boolean('enable_tls_streaming', false),
+    ...readStreamingKeyPair(top.table_('x509_key_pair_streaming')),
     maxContainerLogLineSize: top.integer('max_container_log_line_size', 16 * 1024, -1),
     ignoreImageDefinedVolumes: top.boolean('ignore_image_defined_volumes', false),
     restrictOomScoreAdj: top.booleanOrWord('restrict_oom_score_adj', 'auto', ['auto'] as const),

@@ -20,8 +20,8 @@ export async function checkSocket(address: string, uid = process.getuid?.() ?? 0
   if (!dirStat) {
     const parent = await nearestExisting(dir);
     const writable = await access(parent, constants.W_OK).then(() => true, () => false);
-    if (!writable) return fail(NAME, `${dir} does not exist and cannot be created in ${parent}`, `create ${dir} (mode 0711) or run cri-ts as root`);
-    return ok(NAME, `${dir} does not exist yet; cri-ts creates it (mode 0711) at start`);
+    if (!writable) return fail(NAME, `${dir} does not exist and cannot be created in ${parent}`, `create ${dir} (mode 0700) or run cri-ts as root`);
+    return ok(NAME, `${dir} does not exist yet; cri-ts creates it (mode 0700) at start`);
   }
   if (!dirStat.isDirectory()) return fail(NAME, `${dir} is not a directory`, `remove ${dir} or choose another grpc.address`);
   // Whoever may write the directory may swap the socket for their own.

@@ -1,10 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
+import { rename } from 'node:fs/promises';
 import { grpcService } from '../proto/grpc-service.js';
 import type { ServerContext } from './context.js';
 import { imageServiceRpcs } from './image-service.js';
 import { registerService } from './register-service.js';
 import { runtimeServiceRpcs } from './runtime-service.js';
-import { prepareSocketPath, restrictSocketPermissions } from './socket.js';
+import { prepareSocketPath, restrictSocketPermissions, temporarySocketPath } from './socket.js';
 
 // kubelet sends image and container configs that can exceed grpc's 4 MiB default.
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -27,10 +28,13 @@ export async function startCriServer(ctx: ServerContext): Promise<CriServer> {
 
   const path = ctx.config.grpcAddress;
   await prepareSocketPath(path);
+  // Bound under a name of its own, made 0660, then renamed into place: no client ever finds the socket with the umask's mode.
+  const bindPath = temporarySocketPath(path);
   await new Promise<void>((resolve, reject) => {
-    server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+    server.bindAsync(`unix://${bindPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
   });
-  await restrictSocketPermissions(path);
+  await restrictSocketPermissions(bindPath);
+  if (bindPath !== path) await rename(bindPath, path);
   ctx.log.info({ address: path }, 'CRI server listening');
 
   return {

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { clipInput, CriError, type CriErrorKind, errorMessage } from '../errors.js';
+import { clipInput, CriError, type CriErrorKind, errorMessage, wellFormed } from '../errors.js';
 
 const STATUS_BY_KIND: Record<CriErrorKind, grpc.status> = {
   InvalidArgument: grpc.status.INVALID_ARGUMENT,
@@ -25,5 +25,6 @@ export const MAX_STATUS_MESSAGE_CHARS = 8192;
 /** The one place where domain errors become gRPC statuses. */
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> & { code: grpc.status; details: string } {
   const code = err instanceof CriError ? STATUS_BY_KIND[err.kind] : grpc.status.INTERNAL;
-  return { code, details: clipInput(errorMessage(err), MAX_STATUS_MESSAGE_CHARS) };
+  // grpc-js percent-encodes the message with encodeURI, which throws on a lone surrogate: the call then went unanswered.
+  return { code, details: wellFormed(clipInput(errorMessage(err), MAX_STATUS_MESSAGE_CHARS)) };
 }

@@ -1,9 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
-import { UnimplementedError } from '../errors.js';
+import { clipInput, errorMessage, InvalidArgumentError, UnimplementedError } from '../errors.js';
 import { type GrpcMethodRecorder, metrics } from '../metrics/metrics.js';
 import type { ServerContext } from './context.js';
 import { EncodedResponse } from './encoded-response.js';
 import { toServiceError } from './grpc-status.js';
+import { checkRequestStrings } from './validation/request-strings.js';
+import { decodeOrMark, UndecodableRequest } from './undecodable-request.js';
 
 /** A unary RPC: takes the decoded request, returns the response message. */
 export type UnaryRpc<Req, Res> = (ctx: ServerContext, request: Req) => Promise<Res>;
@@ -21,14 +23,31 @@ export interface RpcTable {
   serverStream?: Record<string, ServerStreamRpc<never, unknown>>;
 }
 
+// A failed call's error as logged: error messages quote client input, which must not reach the log unbounded.
+const MAX_LOGGED_ERROR_CHARS = 1024;
+const MAX_LOGGED_STACK_CHARS = 4096;
+
+function loggedError(err: unknown, withStack: boolean): { error: string; stack?: string } {
+  const error = clipInput(errorMessage(err), MAX_LOGGED_ERROR_CHARS);
+  const stack = withStack && err instanceof Error && err.stack ? clipInput(err.stack, MAX_LOGGED_STACK_CHARS) : undefined;
+  return stack ? { error, stack } : { error };
+}
+
 function secondsSince(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** Runs `rpc` on a request that decoded and passed the edge's checks; anything else is refused before any work. */
+async function answer<Res>(ctx: ServerContext, rpc: (ctx: ServerContext, request: never) => Promise<Res>, request: unknown): Promise<Res> {
+  if (request instanceof UndecodableRequest) throw new InvalidArgumentError(request.describe());
+  checkRequestStrings(request);
+  return rpc(ctx, request as never);
 }
 
 function unaryHandler(ctx: ServerContext, name: string, recorder: GrpcMethodRecorder, rpc: UnaryRpc<never, unknown>): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     const started = process.hrtime.bigint();
-    rpc(ctx, call.request as never).then(
+    answer(ctx, rpc, call.request).then(
       (response) => {
         const seconds = secondsSince(started);
         recorder.done(grpc.status.OK, seconds);
@@ -39,7 +58,7 @@ function unaryHandler(ctx: ServerContext, name: string, recorder: GrpcMethodReco
         const status = toServiceError(err);
         recorder.done(status.code, secondsSince(started));
         const level = status.code === grpc.status.INTERNAL ? 'error' : 'info';
-        ctx.log[level]({ rpc: name, code: grpc.status[status.code], err }, 'rpc failed');
+        ctx.log[level]({ rpc: name, code: grpc.status[status.code], ...loggedError(err, level === 'error') }, 'rpc failed');
         callback(status);
       },
     );
@@ -57,7 +76,7 @@ function serverStreamHandler(
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     call.on('close', () => abort.abort());
-    rpc(ctx, call.request as never, (response) => call.write(response), abort.signal).then(
+    answer(ctx, (c, request) => rpc(c, request, (response) => call.write(response), abort.signal), call.request).then(
       () => {
         recorder.done(abort.signal.aborted ? grpc.status.CANCELLED : grpc.status.OK, secondsSince(started));
         call.end();
@@ -69,7 +88,7 @@ function serverStreamHandler(
         }
         const status = toServiceError(err);
         recorder.done(status.code, secondsSince(started));
-        ctx.log.info({ rpc: name, err }, 'stream failed');
+        ctx.log.info({ rpc: name, code: grpc.status[status.code], ...loggedError(err, false) }, 'stream failed');
         call.emit('error', status);
       },
     );
@@ -102,15 +121,30 @@ export function registerService(
       implementation[method] = unaryHandler(ctx, name, recorder, table.unary[method] ?? unimplemented);
     }
   }
-  server.addService(passEncodedResponses(service), implementation);
+  server.addService(edgeCodecs(service, serviceName), implementation);
 }
 
-/** The service with every method sending an EncodedResponse's bytes as they are. */
-function passEncodedResponses(service: grpc.ServiceDefinition): grpc.ServiceDefinition {
+/** The request message's name, as proto-loader's definitions carry it. */
+function requestTypeName(definition: grpc.MethodDefinition<unknown, unknown>): string | undefined {
+  const { requestType } = definition as { requestType?: { type?: { name?: unknown } } };
+  return typeof requestType?.type?.name === 'string' ? requestType.type.name : undefined;
+}
+
+/**
+ * The service with every method decoding requests without throwing (bad bytes
+ * reach the handler as an UndecodableRequest) and sending an
+ * EncodedResponse's bytes as they are.
+ */
+function edgeCodecs(service: grpc.ServiceDefinition, serviceName: string): grpc.ServiceDefinition {
   const methods: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [method, definition] of Object.entries(service)) {
     const serialize = definition.responseSerialize;
-    methods[method] = { ...definition, responseSerialize: (value: unknown) => (value instanceof EncodedResponse ? value.bytes : serialize(value)) };
+    const typeName = `${serviceName.replace(/\.[^.]+$/, '')}.${requestTypeName(definition) ?? `${method}Request`}`;
+    methods[method] = {
+      ...definition,
+      requestDeserialize: decodeOrMark(typeName, definition.requestDeserialize),
+      responseSerialize: (value: unknown) => (value instanceof EncodedResponse ? value.bytes : serialize(value)),
+    };
   }
   return methods;
 }

@@ -31,6 +31,8 @@ export interface CriTsOptions {
   managed?: boolean;
   /** cri-ts's log_level; "debug" (every RPC logged) unless given. */
   logLevel?: string;
+  /** The CRI socket, relative to the test directory; cri-ts.sock unless given. */
+  socketName?: string;
 }
 
 /** The config the harness gives cri-ts: everything under the test's own directory. */
@@ -42,7 +44,7 @@ export function testConfigToml(dir: string, options: CriTsOptions): string {
     `log_level = ${q(options.logLevel ?? 'debug')}`,
     options.topLevelToml ?? '',
     '[grpc]',
-    `address = ${q(join(dir, 'cri-ts.sock'))}`,
+    `address = ${q(join(dir, options.socketName ?? 'cri-ts.sock'))}`,
     '[containerd]',
     `address = ${q(options.containerdAddress)}`,
     'timeout = "10s"',
@@ -63,7 +65,7 @@ export function testConfigToml(dir: string, options: CriTsOptions): string {
 export async function createTestCriTs(dir: string, options: CriTsOptions): Promise<TestCriTs> {
   const configPath = join(dir, 'cri-ts.toml');
   const logPath = join(dir, 'cri-ts.log');
-  const socket = join(dir, 'cri-ts.sock');
+  const socket = join(dir, options.socketName ?? 'cri-ts.sock');
   await mkdir(join(dir, 'cni-conf'), { recursive: true });
   await writeFile(configPath, testConfigToml(dir, options));
   let child: ChildProcess | undefined;

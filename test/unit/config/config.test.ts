@@ -117,6 +117,15 @@ endpoint = ["http://127.0.0.1:5000"]
     assert.match(configError('[nri]\ndisable = true\n'), /nri\.disable/);
   });
 
+  it('streams on loopback without TLS by default; a TLS certificate and key go together', () => {
+    const defaults = configFromToml({});
+    assert.deepEqual([defaults.streamServerAddress, defaults.enableTlsStreaming, defaults.streamTlsCertFile, defaults.streamTlsKeyFile], ['127.0.0.1', false, '', '']);
+    const pair = parseConfigText('enable_tls_streaming = true\n[x509_key_pair_streaming]\ntls_cert_file = "/etc/c.pem"\ntls_key_file = "/etc/k.pem"\n', 'test.toml');
+    assert.deepEqual([pair.enableTlsStreaming, pair.streamTlsCertFile, pair.streamTlsKeyFile], [true, '/etc/c.pem', '/etc/k.pem']);
+    assert.match(configError('[x509_key_pair_streaming]\ntls_cert_file = "/etc/c.pem"\n'), /`x509_key_pair_streaming\.tls_key_file`: must be set together/);
+    assert.match(configError('[x509_key_pair_streaming]\ntls_cert_file = "c.pem"\ntls_key_file = "/k"\n'), /must be an absolute path/);
+  });
+
   it('restrict_oom_score_adj "auto" follows CAP_SYS_RESOURCE', () => {
     assert.equal(resolveRestrictOomScoreAdj('auto', false), true);
     assert.equal(resolveRestrictOomScoreAdj('auto', true), false);

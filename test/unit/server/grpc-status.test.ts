@@ -16,3 +16,16 @@ describe('toServiceError', () => {
     assert.match(details, /… \(1048600 characters\)$/);
   });
 });
+
+describe('toServiceError with text beyond ASCII', () => {
+  it('never cuts a surrogate pair in two when clipping, so the message can be percent-encoded', () => {
+    for (const n of [4095, 4096, 4097, 8000]) {
+      const { details } = toServiceError(new NotFoundError(`image "${'💥'.repeat(n)}" not found`));
+      assert.doesNotThrow(() => encodeURI(details), `${n} emoji`);
+    }
+  });
+
+  it('replaces a lone surrogate half in a message', () => {
+    assert.equal(toServiceError(new NotFoundError('bad \uD83D here')).details, 'bad \uFFFD here');
+  });
+});

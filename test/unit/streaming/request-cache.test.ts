@@ -57,3 +57,16 @@ describe('StreamingRequestCache', () => {
     assert.doesNotThrow(() => cache.insert(exec));
   });
 });
+
+describe('StreamingRequestCache defaults', () => {
+  it('keeps a token one minute, as containerd and kubelet do', () => {
+    let now = 0;
+    const cache = new StreamingRequestCache(undefined, undefined, () => now);
+    const early = cache.insert(exec);
+    const late = cache.insert(exec);
+    now = 59_999;
+    assert.deepEqual(cache.consume(early), exec);
+    now = 60_000;
+    assert.equal(cache.consume(late), undefined);
+  });
+});
