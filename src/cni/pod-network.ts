@@ -281,8 +281,11 @@ export class PodNetworks {
     try {
       added = await addNetworkList(network, rt, this.runOptions);
     } catch (err) {
-      // A DEL that failed keeps the pending entry, so tearDown sends it again.
-      if (await this.rollbackAttachment(network, rt, undefined)) await this.cache.remove(pending);
+      // The rollback DEL is best effort: a config or plugin that failed ADD usually fails DEL the same way, and a
+      // pending entry kept for it would fail every later tearDown, so the pod could never be removed. The entry
+      // exists for a cri-ts that dies while the plugin runs, when nothing here runs at all.
+      await this.rollbackAttachment(network, rt, undefined);
+      await this.cache.remove(pending);
       throw err;
     }
     const entry: CachedAttachment = { ...pending, result: added.raw };
@@ -299,14 +302,12 @@ export class PodNetworks {
     }
   }
 
-  /** DEL after a failed ADD; false (logged) when the DEL failed too. */
-  private async rollbackAttachment(network: CniNetworkConfig, rt: AttachmentRuntime, result: Record<string, unknown> | undefined): Promise<boolean> {
+  /** DEL after a failed ADD, best effort (a failure is logged). */
+  private async rollbackAttachment(network: CniNetworkConfig, rt: AttachmentRuntime, result: Record<string, unknown> | undefined): Promise<void> {
     try {
       await delNetworkList(network, rt, result, this.runOptions, { continueOnError: true });
-      return true;
     } catch (err) {
       this.log.warn({ podId: rt.containerId, network: network.name, err: errorMessage(err) }, 'CNI DEL after a failed ADD failed too');
-      return false;
     }
   }
 

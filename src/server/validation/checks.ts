@@ -1,7 +1,10 @@
-import { InvalidArgumentError } from '../../errors.js';
+import { clipInput, InvalidArgumentError } from '../../errors.js';
 import { entryPath } from './field-path.js';
 
 /** Small checks the request validators are made of; each throws InvalidArgument naming the field and the limit. */
+
+// A refused path is quoted so the caller sees what was wrong, but no longer than this.
+const QUOTED_PATH_CHARS = 256;
 
 export function checkLength(value: string, max: number, field: string, why: string): void {
   if (value.length > max) throw new InvalidArgumentError(`${field} is ${value.length} characters; at most ${max} are allowed (${why})`);
@@ -30,12 +33,12 @@ export function checkMapKeysNotEmpty(map: Record<string, string>, field: string)
 
 /** A path must not climb out of where it is put: no ".." component, as kubelet checks host paths and subpaths (validatePathNoBacksteps). */
 export function checkNoBacksteps(path: string, field: string): void {
-  if (path.split('/').includes('..')) throw new InvalidArgumentError(`${field} must not contain a ".." component`);
+  if (path.split('/').includes('..')) throw new InvalidArgumentError(`${field} "${clipInput(path, QUOTED_PATH_CHARS)}" must not contain a ".." component`);
 }
 
 export function checkAbsolutePath(path: string, field: string, maxBytes: number): void {
   checkBytes(path, maxBytes, field, 'PATH_MAX');
-  if (!path.startsWith('/')) throw new InvalidArgumentError(`${field} must be an absolute path`);
+  if (!path.startsWith('/')) throw new InvalidArgumentError(`${field} "${clipInput(path, QUOTED_PATH_CHARS)}" must be an absolute path`);
   checkNoBacksteps(path, field);
 }
 

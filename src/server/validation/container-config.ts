@@ -15,7 +15,7 @@ function checkExecStrings(values: readonly string[], field: string): void {
  * directory and must stay inside it.
  */
 export function checkContainerConfig(config: ContainerConfig__Output, field = 'config'): void {
-  if (config.metadata) checkLength(config.metadata.name, LIMITS.containerName, `${field}.metadata.name`, 'a container name is a DNS label');
+  if (config.metadata) checkLength(config.metadata.name, LIMITS.containerName, `${field}.metadata.name`, 'cri-ts bounds names');
   if (config.image) checkBytes(config.image.image, LIMITS.pathBytes, `${field}.image.image`, 'an image reference');
   checkCount([...config.command, ...config.args], LIMITS.argsEntries, `${field}.command and args`, 'cri-ts bounds the arguments of one process');
   checkExecStrings(config.command, `${field}.command`);
@@ -41,7 +41,6 @@ export function checkContainerConfig(config: ContainerConfig__Output, field = 'c
     if (mount.hostPath !== '') checkAbsolutePath(mount.hostPath, `${where}.host_path`, LIMITS.pathBytes);
     if (mount.imageSubPath !== '') {
       checkBytes(mount.imageSubPath, LIMITS.pathBytes, `${where}.image_sub_path`, 'PATH_MAX');
-      checkNoBacksteps(mount.imageSubPath, `${where}.image_sub_path`);
     }
   });
   checkCount(config.devices, LIMITS.devices, `${field}.devices`, 'cri-ts bounds the devices of one container');

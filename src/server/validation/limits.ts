@@ -8,14 +8,18 @@
  * string over 128 KiB with E2BIG).
  */
 export const LIMITS = {
-  /** apimachinery: a pod name is a DNS subdomain (NameIsDNSSubdomain), at most 253 characters. */
-  podName: 253,
-  /** apimachinery: a namespace name is a DNS label (ValidateNamespaceName), at most 63 characters. */
-  namespace: 63,
-  /** apimachinery does not limit a UID's length; API servers make UUIDs (36), kubelet's static pods an md5 hex (32). Held to a pod name's 253. */
-  uid: 253,
-  /** apimachinery: a container name is a DNS label (validateContainers, IsDNS1123Label), at most 63 characters. */
-  containerName: 63,
+  /**
+   * Names and UIDs. kubelet sends DNS names (a pod name is a DNS subdomain of
+   * at most 253 characters, a namespace and a container name DNS labels of
+   * 63, apimachinery's NameIsDNSSubdomain / IsDNS1123Label), but CRI itself
+   * sets no limit and other clients use longer ones (critest's container
+   * names are 64 and more). The bound only keeps names far below what a
+   * spawned program's argument may hold.
+   */
+  podName: 1024,
+  namespace: 1024,
+  uid: 1024,
+  containerName: 1024,
   /** kubelet: a pod's hostname is a DNS label truncated to 63 (truncatePodHostnameIfNeeded); the kernel takes 64 (HOST_NAME_MAX). */
   hostname: 64,
   /**

@@ -36,9 +36,9 @@ export function checkLegacyProfilePath(value: string, field: string): void {
 export function checkPodSandboxConfig(config: PodSandboxConfig__Output, field = 'config'): void {
   const m = config.metadata;
   if (m) {
-    checkLength(m.name, LIMITS.podName, `${field}.metadata.name`, 'a pod name is a DNS subdomain');
-    checkLength(m.namespace, LIMITS.namespace, `${field}.metadata.namespace`, 'a namespace is a DNS label');
-    checkLength(m.uid, LIMITS.uid, `${field}.metadata.uid`, 'held to a pod name\'s length');
+    checkLength(m.name, LIMITS.podName, `${field}.metadata.name`, 'cri-ts bounds names');
+    checkLength(m.namespace, LIMITS.namespace, `${field}.metadata.namespace`, 'cri-ts bounds names');
+    checkLength(m.uid, LIMITS.uid, `${field}.metadata.uid`, 'cri-ts bounds names');
   }
   checkLength(config.hostname, LIMITS.hostname, `${field}.hostname`, 'HOST_NAME_MAX');
   if (config.logDirectory !== '') checkAbsolutePath(config.logDirectory, `${field}.log_directory`, LIMITS.pathBytes);

@@ -53,6 +53,8 @@ describe('a containerd that goes away and comes back', () => {
     assert.equal((await runtimeReady(criTs.socket)).status, true);
 
     await containerd.stop();
+    // Status reuses containerd's last good answer for up to a second (src/containerd/recent-answer.ts).
+    await waitFor('RuntimeReady false', async () => !(await runtimeReady(criTs.socket)).status, 3_000);
     const down = await runtimeReady(criTs.socket);
     assert.equal(down.status, false);
     assert.equal(down.reason, 'ContainerdUnavailable');
