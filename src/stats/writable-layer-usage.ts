@@ -15,6 +15,7 @@ export interface LayerUsage {
 export class WritableLayerUsage {
   private readonly cache = new Map<string, LayerUsage>();
   private readonly refreshing = new Set<string>();
+  private lastSweepNs = 0n;
 
   constructor(
     private readonly containerd: ContainerdClient,
@@ -23,6 +24,7 @@ export class WritableLayerUsage {
 
   /** The last figure (measured now if there is none yet). */
   async get(snapshotter: string, key: string): Promise<LayerUsage | undefined> {
+    this.sweep(nowEpochNs());
     const cached = this.cache.get(key);
     if (!cached) return this.measure(snapshotter, key);
     if (nowEpochNs() - cached.timestampNs > BigInt(this.maxAgeMs) * 1_000_000n) {
@@ -33,6 +35,13 @@ export class WritableLayerUsage {
 
   forget(key: string): void {
     this.cache.delete(key);
+  }
+
+  // Figures of layers not asked for in ten minutes belong to removed containers: dropped, at most once a minute.
+  private sweep(nowNs: bigint): void {
+    if (nowNs - this.lastSweepNs < 60_000_000_000n) return;
+    this.lastSweepNs = nowNs;
+    for (const [key, figure] of this.cache) if (nowNs - figure.timestampNs > 600_000_000_000n) this.cache.delete(key);
   }
 
   private async measure(snapshotter: string, key: string): Promise<LayerUsage | undefined> {

@@ -25,4 +25,13 @@ describe('CpuRateTracker', () => {
     rates.forget('a');
     assert.equal(rates.update('a', 6n * SECOND, SECOND), undefined);
   });
+
+  it('drops the samples of keys not read for ten minutes (removed containers), keeping the live ones', () => {
+    const rates = new CpuRateTracker();
+    rates.update('gone', 100n * SECOND, 0n);
+    rates.update('live', 100n * SECOND, 0n);
+    for (let t = 200n; t <= 800n; t += 100n) rates.update('live', t * SECOND, t);
+    assert.equal(rates.size, 1);
+    assert.equal(rates.update('live', 900n * SECOND, 900n), 1n);
+  });
 });
