@@ -21,7 +21,7 @@ import * as grpc from '@grpc/grpc-js';
 import { criClient, type CriRuntime } from '../harness/cri-client.js';
 import { BUSYBOX_IMAGE, OFFLINE_MIRRORS_TOML, PAUSE_IMAGE, requireOfflineRegistry, writeBridgeConflist } from '../harness/offline-images.js';
 import { startStack } from '../harness/stack.js';
-import { eachLimited, removeCgroupTree } from './bench-pods.js';
+import { removeBenchPods, removeCgroupTree, runBenchPods } from './bench-pods.js';
 
 const BRIDGE = 'critsmb0';
 const SUBNET = '10.222.0.0/16';
@@ -49,31 +49,15 @@ function rawCall(socket: string, path: string): () => Promise<Buffer> {
 }
 
 async function runPods(runtime: CriRuntime, count: number, logDir: string, cgroupRoot: string): Promise<string[]> {
-  const ids: string[] = [];
-  let done = 0;
-  await eachLimited([...Array(count).keys()], CONCURRENCY, async (i) => {
-    const podConfig = {
-      metadata: { name: `bench-${i}`, namespace: 'metrics-bench', uid: `metrics-bench-${process.pid}-${i}`, attempt: 0 },
-      logDirectory: logDir,
-      linux: { cgroupParent: `${cgroupRoot}/pod${i}` },
-    };
-    const { podSandboxId } = await runtime.RunPodSandbox({ config: podConfig });
-    ids.push(podSandboxId);
-    const { containerId } = await runtime.CreateContainer({
-      podSandboxId,
-      config: {
-        metadata: { name: 'sleeper' },
-        image: { image: BUSYBOX_IMAGE },
-        command: ['sleep', '36000'],
-        logPath: `sleeper-${i}.log`,
-        linux: { resources: { cpuPeriod: 100000, cpuQuota: 20000, cpuShares: 256, memoryLimitInBytes: 64 * 1024 * 1024 } },
-      },
-      sandboxConfig: podConfig,
-    });
-    await runtime.StartContainer({ containerId });
-    if (++done % 20 === 0) console.error(`${done} pods running`);
+  const pods = await runBenchPods(runtime, 0, count, {
+    prefix: 'bench',
+    namespace: 'metrics-bench',
+    logDir,
+    cgroupRoot,
+    concurrency: CONCURRENCY,
+    progress: (running) => console.error(`${running} pods running`),
   });
-  return ids;
+  return pods.map((pod) => pod.podSandboxId);
 }
 
 async function main(): Promise<void> {
@@ -119,10 +103,7 @@ async function main(): Promise<void> {
       console.log(`${name}: median ${median(wall[name]!).toFixed(1)} ms wall, ${(cpu[name]! / rounds).toFixed(1)} ms cri-ts CPU per call, ${kib} KiB reply`);
     }
   } finally {
-    await eachLimited([...ids], CONCURRENCY, async (podSandboxId) => {
-      await cri.runtime.StopPodSandbox({ podSandboxId }).catch(() => undefined);
-      await cri.runtime.RemovePodSandbox({ podSandboxId }).catch(() => undefined);
-    });
+    await removeBenchPods(cri.runtime, ids, CONCURRENCY);
     cri.close();
     await stack.stop();
     await new Promise<void>((resolve) => execFile('ip', ['link', 'del', BRIDGE], () => resolve()));
