@@ -1,5 +1,6 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { LinuxContainerResources__Output } from '../generated/cri/runtime/v1/LinuxContainerResources.js';
+import { killAndDeleteTask } from '../containerd/tasks.js';
 import { FailedPreconditionError } from '../errors.js';
 import type { OciSpec } from '../oci/oci-types.js';
 import type { PodContainers } from '../sandbox/sandbox.js';
@@ -13,7 +14,7 @@ import { requireCommand, requireRunning, requireStreams, type StdioRequest } fro
 import { execSync, type ExecSyncResult } from './exec/exec-sync.js';
 import { containerSpec } from './exec/process-spec.js';
 import { containerRemoteCommandRunner } from './exec/remote-command-runner.js';
-import { leftoverContainerRecords, missedContainerExits, recoverContainers } from './recover-containers.js';
+import { exitedContainersWithTasks, leftoverContainerRecords, missedContainerExits, recoverContainers } from './recover-containers.js';
 import { recordExists } from '../records/container-records.js';
 import { deleteContainerTraces, removeContainer } from './remove-container.js';
 import { startContainer } from './start-container.js';
@@ -154,6 +155,14 @@ export class ContainerLifecycle implements PodContainers {
   async reconcile(): Promise<void> {
     for (const { container, exit } of await missedContainerExits(this.ctx)) {
       await this.locked(container, () => recordContainerExit(this.ctx, container, exit));
+    }
+    for (const container of await exitedContainersWithTasks(this.ctx)) {
+      await this.locked(container, async () => {
+        if (container.metadata.state !== 'exited') return;
+        this.ctx.log.warn({ containerId: container.id, podId: container.metadata.sandboxId }, 'container reads EXITED but its task is still there (containerd was away when it should have gone); killing it');
+        await killAndDeleteTask(this.ctx.containerd, container.id);
+        container.taskGone = true;
+      }).catch((err: unknown) => this.ctx.log.error({ containerId: container.id, podId: container.metadata.sandboxId, err }, 'could not remove the task of an exited container'));
     }
     for (const metadata of await leftoverContainerRecords(this.ctx)) {
       this.ctx.log.warn({ containerId: metadata.id, podId: metadata.sandboxId }, 'container record left by a creation that failed while containerd was away; removing it');

@@ -132,3 +132,16 @@ export async function missedContainerExits(ctx: ContainerContext): Promise<Array
   }
   return missed;
 }
+
+/**
+ * Containers that read EXITED but still have a task in containerd: a start
+ * whose reply was lost when containerd died (the undo's delete failed while
+ * it was away, and the caller was told the start failed), or an exit whose
+ * task delete failed the same way. Their processes must not run on unseen.
+ */
+export async function exitedContainersWithTasks(ctx: ContainerContext): Promise<Container[]> {
+  const exited = ctx.store.list().filter((c) => c.metadata.state === 'exited');
+  if (exited.length === 0) return [];
+  const tasks = await listTasks(ctx.containerd);
+  return exited.filter((c) => tasks.has(c.id));
+}
