@@ -3,6 +3,7 @@ import { ConfigError, type CriTsConfig } from './config/config.js';
 import { resolveRestrictOomScoreAdj } from './config/effective.js';
 import { ContainerdClient } from './containerd/client.js';
 import { reuseRecentSuccess } from './containerd/recent-answer.js';
+import type { TemporaryLeases } from './containerd/temporary-leases.js';
 import { ManagedContainerd } from './containerd/managed-containerd.js';
 import type { Logger } from './log.js';
 import { packageVersion } from './package-paths.js';
@@ -86,18 +87,29 @@ function nriDomain(pods: PodLifecycle, containers: ContainerLifecycle): NriDomai
 }
 
 /** Rebuilds the pod and container indexes once containerd answers; pod and container calls wait for it. */
-async function recoverWhenContainerdAnswers(pods: PodLifecycle, containers: ContainerLifecycle, log: Logger): Promise<void> {
+async function recoverWhenContainerdAnswers(pods: PodLifecycle, containers: ContainerLifecycle, leases: TemporaryLeases, log: Logger): Promise<void> {
   for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
     try {
       // Containers first: cleaning up a half-created pod removes its containers through the index.
       const containerCounts = await containers.recover();
       const podCounts = await pods.recover();
       log.info({ pods: podCounts, containers: containerCounts }, 'state recovered from containerd');
+      await sweepTemporaryLeases(leases, log);
       return;
     } catch (err) {
       log.warn({ err, retryMs: delayMs }, 'could not recover pod sandboxes yet');
       await new Promise((r) => setTimeout(r, delayMs));
     }
+  }
+}
+
+/** Deletes the pull and creation leases an earlier run (or a call containerd did not answer) left behind. */
+async function sweepTemporaryLeases(leases: TemporaryLeases, log: Logger): Promise<void> {
+  try {
+    const deleted = await leases.sweep();
+    if (deleted > 0) log.info({ leases: deleted }, 'deleted leases no operation holds any more');
+  } catch (err) {
+    log.warn({ err }, 'could not sweep leftover leases; they expire by themselves');
   }
 }
 
@@ -168,7 +180,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     containers,
     nri,
   });
-  const recovered = recoverWhenContainerdAnswers(pods, containers, log);
+  const recovered = recoverWhenContainerdAnswers(pods, containers, client.temporaryLeases, log);
   // NRI plugins are synchronized with the recovered pods and containers; the plugins under
   // plugin_path see every pod and container call from the first (as with containerd).
   const ready = nriRuntime
@@ -183,7 +195,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
       onOom: (containerId) => containers.onOom(containerId),
       onSubscribed: () => {
         void recovered
-          .then(() => Promise.all([pods.reconcile(), containers.reconcile()]))
+          .then(() => Promise.all([pods.reconcile(), containers.reconcile(), sweepTemporaryLeases(client.temporaryLeases, log)]))
           .catch((err: unknown) => log.warn({ err }, 'reconciling pod and container states failed'));
       },
     },

@@ -15,6 +15,7 @@ import type { TasksDefinition } from '../generated/containerd/containerd/service
 import type { VersionDefinition } from '../generated/containerd/containerd/services/version/v1/Version.js';
 import { grpcService } from '../proto/grpc-service.js';
 import { type CallOptions, ContainerdConnection, type RequestOf, type ResponseOf, type UnaryApi } from './connection.js';
+import { TemporaryLeases } from './temporary-leases.js';
 
 const services = new Map<string, grpc.ServiceDefinition>();
 
@@ -43,6 +44,8 @@ export class ContainerdClient {
   readonly snapshots: UnaryApi<SnapshotsDefinition>;
   readonly diff: UnaryApi<DiffDefinition>;
   readonly leases: UnaryApi<LeasesDefinition>;
+  /** Leases held while one operation runs; every lease cri-ts makes is made here. */
+  readonly temporaryLeases: TemporaryLeases;
   readonly tasks: UnaryApi<TasksDefinition>;
   readonly events: UnaryApi<EventsDefinition>;
   readonly introspection: UnaryApi<IntrospectionDefinition>;
@@ -59,6 +62,7 @@ export class ContainerdClient {
     this.snapshots = api<SnapshotsDefinition>('snapshots.v1.Snapshots');
     this.diff = api<DiffDefinition>('diff.v1.Diff');
     this.leases = api<LeasesDefinition>('leases.v1.Leases');
+    this.temporaryLeases = new TemporaryLeases(this.leases);
     this.tasks = api<TasksDefinition>('tasks.v1.Tasks');
     this.events = api<EventsDefinition>('events.v1.Events');
     this.introspection = api<IntrospectionDefinition>('introspection.v1.Introspection');

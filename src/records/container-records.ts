@@ -1,6 +1,5 @@
 import { ignoreNotFound, isCriError } from '../errors.js';
 import type { Mount__Output } from '../generated/containerd/containerd/types/Mount.js';
-import { GcLabel } from '../containerd/gc-labels.js';
 import type { PhaseTimer } from '../metrics/phase-timer.js';
 import type { UndoStack } from '../undo-stack.js';
 import { OCI_SPEC_TYPE_URL, packJson } from '../containerd/any.js';
@@ -10,7 +9,7 @@ import type { OciIdMapping } from '../oci/oci-types.js';
 import type { PodUserNamespace } from '../oci/user-namespace.js';
 import { remappedParent } from './remapped-snapshot.js';
 
-/** Long enough for one creation; a crashed cri-ts leaves the lease to expire. */
+/** Long enough for one creation; a lease a crashed cri-ts left is swept when it starts again, or expires. */
 const CREATION_LEASE_MS = 10 * 60_000;
 
 /**
@@ -18,11 +17,12 @@ const CREATION_LEASE_MS = 10 * 60_000;
  * preparing a snapshot and creating the container record that keeps it.
  */
 export async function withCreationLease<T>(containerd: ContainerdClient, work: (lease: string) => Promise<T>): Promise<T> {
-  const { lease } = await containerd.leases.Create({ labels: { [GcLabel.expire]: new Date(Date.now() + CREATION_LEASE_MS).toISOString() } });
+  const lease = await containerd.temporaryLeases.create('create', CREATION_LEASE_MS);
   try {
-    return await work(lease!.id);
+    return await work(lease);
   } finally {
-    await containerd.leases.Delete({ id: lease!.id }).catch(() => undefined);
+    // A deletion containerd did not answer is retried in the background.
+    await containerd.temporaryLeases.release(lease).catch(() => undefined);
   }
 }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { CriTsConfig } from '../../config/config.js';
 import type { ContainerdClient } from '../../containerd/client.js';
 import { abortIngest, type BlobSource, writeBlob, writeBlobAtOnce } from '../../containerd/content-writer.js';
@@ -98,11 +97,7 @@ export class ImagePuller {
     const started = Date.now();
     const source = await resolveSource(this.config.registry, ref, credentials, this.config.imagePullProgressTimeoutMs);
     log.info({ digest: source.root.digest, from: source.client.host }, 'pulling image');
-    const { lease } = await this.containerd.leases.Create({
-      id: `cri-ts-pull-${randomBytes(8).toString('hex')}`,
-      labels: { [GcLabel.expire]: new Date(Date.now() + LEASE_EXPIRY_MS).toISOString() },
-    });
-    const leaseId = lease!.id;
+    const leaseId = await this.containerd.temporaryLeases.create('pull', LEASE_EXPIRY_MS);
     let failed = false;
     try {
       const result = await this.fetchAndStore(ref, source, leaseId, log, written);
@@ -115,9 +110,9 @@ export class ImagePuller {
       failed = true;
       throw err;
     } finally {
-      await this.containerd.leases
-        .Delete({ id: leaseId, sync: failed })
-        .catch((err: unknown) => log.warn({ lease: leaseId, err }, 'could not delete the pull lease; it expires by itself'));
+      await this.containerd.temporaryLeases
+        .release(leaseId, { sync: failed })
+        .catch((err: unknown) => log.warn({ lease: leaseId, err }, 'could not delete the pull lease yet; retrying in the background'));
     }
   }
 
