@@ -1,3 +1,4 @@
+import { removeLeftoverCgroup } from '../host/cgroup-removal.js';
 import { deleteContainerAndSnapshot } from '../records/container-records.js';
 import { deleteTask } from '../containerd/tasks.js';
 import type { Container, ContainerMetadata } from './container.js';
@@ -35,9 +36,9 @@ export async function removeContainer(ctx: ContainerContext, container: Containe
 /**
  * What a container without a task leaves: its image mounts first (unmounted
  * before anything under its directory is removed), then its record,
- * snapshot, FIFOs and image volumes, all at once; absent ones are fine.
+ * snapshot, FIFOs, image volumes and any cgroup runc left, all at once; absent ones are fine.
  */
-export async function deleteContainerTraces(ctx: ContainerContext, container: Pick<ContainerMetadata, 'id' | 'snapshotter' | 'imageMounts'>): Promise<void> {
+export async function deleteContainerTraces(ctx: ContainerContext, container: Pick<ContainerMetadata, 'id' | 'snapshotter' | 'imageMounts' | 'cgroupsPath'>): Promise<void> {
   const { id, snapshotter, imageMounts = [] } = container;
   const rootDir = containerRootDir(ctx, id);
   if (imageMounts.length > 0) await releaseImageMounts(ctx.containerd, { containerId: id, snapshotter, rootDir, imageMounts });
@@ -45,5 +46,6 @@ export async function deleteContainerTraces(ctx: ContainerContext, container: Pi
     deleteContainerAndSnapshot(ctx.containerd, id, snapshotter),
     ContainerIo.remove(containerIoDir(ctx, id)),
     removeContainerRootDir(rootDir, imageMounts.length > 0),
+    removeLeftoverCgroup(container.cgroupsPath, id),
   ]);
 }

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { posix } from 'node:path';
-import type { CgroupDirs, CgroupLayout } from './cgroup-layout.js';
+import type { CgroupDirs, CgroupLayout } from '../host/cgroup-layout.js';
 import { isAbsentError, nowNs, parseKeyedValues, parseUint, readOptionalText, withinSlice } from './files.js';
 import { readProcessCount } from './process-count.js';
 

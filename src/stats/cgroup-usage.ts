@@ -1,4 +1,4 @@
-import type { CgroupDirs, V1Controller } from './cgroup-layout.js';
+import type { CgroupDirs, V1Controller } from '../host/cgroup-layout.js';
 import { nowNs, parseKeyedValues, parseUint, readOptionalText } from './files.js';
 
 /** Block IO of a cgroup on one device, with v1's operation names ("Read", "Write", ...). */

@@ -1,6 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { unescapeMountinfo } from './mountinfo.js';
+import { unescapeMountinfo } from '../host/mountinfo.js';
 
 /** The filesystem a path lives on, as cadvisor's container_fs_* figures describe it. */
 export interface FilesystemFigures {

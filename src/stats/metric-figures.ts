@@ -2,7 +2,7 @@ import type { Container } from '../container/container.js';
 import { withLinuxResources } from '../oci/resources.js';
 import type { OciResources, OciSpec } from '../oci/oci-types.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
-import { type CgroupLayout, cgroupsPathToPath } from './cgroup-layout.js';
+import { type CgroupLayout, cgroupsPathToPath } from '../host/cgroup-layout.js';
 import { type CgroupUsage, readCgroupUsage } from './cgroup-usage.js';
 import type { FilesystemFigures } from './filesystem-info.js';
 import { readNetworkStats } from './network-stats.js';

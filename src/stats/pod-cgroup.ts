@@ -1,5 +1,5 @@
 import type { Sandbox } from '../sandbox/sandbox.js';
-import { expandSlice, isSystemdCgroupsPath } from './cgroup-layout.js';
+import { expandSlice, isSystemdCgroupsPath } from '../host/cgroup-layout.js';
 
 /**
  * The cgroup holding the whole pod: its cgroup parent, or the pause

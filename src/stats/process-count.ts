@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { CgroupDirs, CgroupLayout } from './cgroup-layout.js';
+import type { CgroupDirs, CgroupLayout } from '../host/cgroup-layout.js';
 import { parseUint, readOptionalText } from './files.js';
 
 /**

@@ -3,7 +3,7 @@ import type { ContainerdClient } from '../containerd/client.js';
 import type { SnapshotterUsageMeter } from '../image/snapshotter-usage.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
 import { BlockDeviceNames } from './block-devices.js';
-import { hostCgroupLayout } from './cgroup-layout.js';
+import { hostCgroupLayout } from '../host/cgroup-layout.js';
 import { type CgroupStats, readCgroupStats } from './cgroup-stats.js';
 import { CpuRateTracker } from './cpu-rate.js';
 import { nowNs } from './files.js';

@@ -5,7 +5,7 @@
  */
 import { readdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { hostCgroupLayout } from '../../src/stats/cgroup-layout.js';
+import { hostCgroupLayout } from '../../src/host/cgroup-layout.js';
 import type { CriRuntime } from '../harness/cri-client.js';
 import { BUSYBOX_IMAGE } from '../harness/offline-images.js';
 

@@ -207,13 +207,3 @@ export async function killLostShims(address: string, lost: readonly string[]): P
     process.kill(Number(pid), 'SIGKILL');
   }
 }
-
-/** Cgroup directories of the list with no process in them (a runc delete that never ran). */
-export async function emptyCgroups(list: LeakList): Promise<string[]> {
-  const empty: string[] = [];
-  for (const dir of list.cgroups) {
-    const procs = await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => undefined);
-    if (procs !== undefined && procs.trim() === '') empty.push(dir);
-  }
-  return empty;
-}

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { rmdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getTask, taskMayRun } from '../../../src/containerd/tasks.js';
 import { criClient } from '../../harness/cri-client.js';
 import { type FaultStack, startFaultStack } from '../../harness/fault-stack.js';
-import { bundlesLostByContainerd, describeLeaks, emptyCgroups, listLeaks, withoutLostBundles } from '../../harness/leak-list.js';
+import { bundlesLostByContainerd, describeLeaks, listLeaks, withoutLostBundles } from '../../harness/leak-list.js';
 import { BUSYBOX_IMAGE } from '../../harness/offline-images.js';
 import { type CycleRecord, Gate, newCycleRecord, runCycle, seededRandom } from '../../harness/pod-churn.js';
 import { isAlive, waitFor } from '../../harness/processes.js';
@@ -71,11 +70,6 @@ interface Fault {
   kill(stack: FaultStack): Promise<string>;
   /** Brings back what died (cri-ts restarts its helper and managed containerd itself). */
   restart(stack: FaultStack): Promise<void>;
-  /**
-   * A containerd kill may leave empty cgroup directories of containers whose
-   * task it lost (runc delete never ran): logged, not failed, until fixed.
-   */
-  toleratesEmptyCgroups?: boolean;
 }
 
 /**
@@ -144,17 +138,9 @@ async function churnWithFault(stack: FaultStack, label: string, fault: Fault): P
   let lost: string[] = [];
   await waitFor('nothing left behind', async () => {
     lost = await bundlesLostByContainerd(stack.containerdState);
-    const list = withoutLostBundles(await listLeaks(stack.scope), lost);
-    if (fault.toleratesEmptyCgroups) {
-      const empty = await emptyCgroups(list);
-      if (empty.length > 0) console.log(`# ${label}: ${empty.length} empty cgroup directories left (containerd kill; see the note in the fault): ${empty.slice(0, 2).join(' ')}`);
-      list.cgroups = list.cgroups.filter((dir) => !empty.includes(dir));
-    }
-    leaks = describeLeaks(list);
+    leaks = describeLeaks(withoutLostBundles(await listLeaks(stack.scope), lost));
     return leaks === '';
   }, 20_000).catch(() => undefined);
-  // Tolerated leftovers go now, so the next fault on this stack starts clean.
-  if (fault.toleratesEmptyCgroups) for (const dir of await emptyCgroups(await listLeaks(stack.scope))) await rmdir(dir).catch(() => undefined);
   if (lost.length > 0) console.log(`# ${label}: ${lost.length} shim(s) lost by containerd during Tasks.Create (known containerd 1.6 limitation): ${lost.map((id) => id.slice(0, 12)).join(' ')}`);
   assert.equal(leaks, '', `left behind after ${label} (seed ${SEED})`);
 }
@@ -190,7 +176,6 @@ describe(`kill -9 while ${PODS} pods churn (external containerd)`, () => {
         return `containerd ${pid}`;
       },
       restart: (s) => s.containerd!.start(),
-      toleratesEmptyCgroups: true,
     });
   });
 
@@ -232,7 +217,6 @@ describe(`kill -9 while ${PODS} pods churn (managed containerd)`, () => {
           return next !== undefined && next !== first;
         }, 30_000);
       },
-      toleratesEmptyCgroups: true,
     });
   });
 });

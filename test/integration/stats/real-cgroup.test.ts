@@ -4,7 +4,7 @@ import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hostCgroupLayout, type CgroupDirs, type CgroupLayout } from '../../../src/stats/cgroup-layout.js';
+import { hostCgroupLayout, type CgroupDirs, type CgroupLayout } from '../../../src/host/cgroup-layout.js';
 import { readCgroupStats } from '../../../src/stats/cgroup-stats.js';
 import { readNetworkStats } from '../../../src/stats/network-stats.js';
 import { countCgroupProcesses } from '../../../src/stats/process-count.js';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CgroupLayout } from '../../../src/stats/cgroup-layout.js';
+import { CgroupLayout } from '../../../src/host/cgroup-layout.js';
 import { readCgroupStats } from '../../../src/stats/cgroup-stats.js';
 import { countCgroupProcesses } from '../../../src/stats/process-count.js';
 import { fakeMountinfo, V1_MEMORY_STAT, V1_UNLIMITED, V2_CPU_STAT, V2_MEMORY_STAT, writeCgroupFiles } from './fake-cgroups.js';

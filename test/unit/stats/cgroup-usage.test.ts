@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CgroupLayout } from '../../../src/stats/cgroup-layout.js';
+import { CgroupLayout } from '../../../src/host/cgroup-layout.js';
 import { parseBlkio, parseIoStat, readCgroupUsage } from '../../../src/stats/cgroup-usage.js';
 import {
   fakeMountinfo,

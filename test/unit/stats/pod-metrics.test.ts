@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CgroupLayout } from '../../../src/stats/cgroup-layout.js';
+import { CgroupLayout } from '../../../src/host/cgroup-layout.js';
 import { type CgroupUsage, readCgroupUsage } from '../../../src/stats/cgroup-usage.js';
 import { BASE_LABEL_KEYS, FAMILIES, METRIC_FAMILIES } from '../../../src/stats/metric-families.js';
 import { parseNetDev } from '../../../src/stats/network-stats.js';

@@ -32,14 +32,16 @@ export class CgroupLayout {
     readonly version: 1 | 2,
     private readonly unifiedRoot: string,
     private readonly v1Mounts: ReadonlyMap<string, V1Mount>,
+    /** Hybrid mode: the unified hierarchy mounted beside the v1 ones (runc makes a cgroup there too). */
+    private readonly hybridUnified?: V1Mount,
   ) {}
 
   static v2(root: string): CgroupLayout {
     return new CgroupLayout(2, root, new Map());
   }
 
-  static v1(mounts: ReadonlyMap<string, V1Mount>): CgroupLayout {
-    return new CgroupLayout(1, '', mounts);
+  static v1(mounts: ReadonlyMap<string, V1Mount>, hybridUnified?: V1Mount): CgroupLayout {
+    return new CgroupLayout(1, '', mounts, hybridUnified);
   }
 
   /** cgroup.controllers only exists at the root of a unified (v2) hierarchy. */
@@ -48,7 +50,7 @@ export class CgroupLayout {
     const unified = await access(posix.join(root, 'cgroup.controllers')).then(() => true, () => false);
     if (unified) return CgroupLayout.v2(root);
     const mountinfo = await readFile(options.mountinfoPath ?? '/proc/self/mountinfo', 'utf8');
-    return CgroupLayout.v1(parseV1Mounts(mountinfo, root));
+    return CgroupLayout.v1(parseV1Mounts(mountinfo, root), parseHybridUnifiedMount(mountinfo, root));
   }
 
   // Stats ask for the same few hundred cgroups on every call.
@@ -63,6 +65,14 @@ export class CgroupLayout {
       this.dirsCache.set(cgroupsPath, dirs);
     }
     return dirs;
+  }
+
+  /** The cgroup's directory in every hierarchy (v1: each mounted one, named ones included), for removing it. */
+  everyDirOf(cgroupsPath: string): string[] {
+    const path = cgroupsPathToPath(cgroupsPath);
+    if (this.version === 2) return [posix.join(this.unifiedRoot, path)];
+    const mounts = new Map([...this.v1Mounts.values(), ...(this.hybridUnified ? [this.hybridUnified] : [])].map((mount) => [mount.mountPoint, mount]));
+    return [...mounts.values()].map((mount) => posix.join(mount.mountPoint, stripMountRoot(path, mount.root)));
   }
 
   private resolveDirs(cgroupsPath: string): CgroupDirs {
@@ -148,6 +158,18 @@ export function parseV1Mounts(mountinfo: string, root = DEFAULT_CGROUP_ROOT): Ma
     }
   }
   return mounts;
+}
+
+/** The cgroup2 mount under `root` beside v1 hierarchies (systemd's hybrid mode), if there is one. */
+export function parseHybridUnifiedMount(mountinfo: string, root = DEFAULT_CGROUP_ROOT): V1Mount | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    const separator = fields.indexOf('-');
+    if (separator < 0 || fields[separator + 1] !== 'cgroup2') continue;
+    const mount = { root: unescapeMountinfo(fields[3] ?? '/'), mountPoint: unescapeMountinfo(fields[4] ?? '') };
+    if (isWithin(mount.mountPoint, root)) return mount;
+  }
+  return undefined;
 }
 
 function isWithin(path: string, dir: string): boolean {

@@ -9,9 +9,10 @@ import {
   expandSlice,
   expandSystemdCgroupsPath,
   isSystemdCgroupsPath,
+  parseHybridUnifiedMount,
   parseV1Mounts,
-} from '../../../src/stats/cgroup-layout.js';
-import { fakeMountinfo, writeCgroupFiles } from './fake-cgroups.js';
+} from '../../../src/host/cgroup-layout.js';
+import { fakeMountinfo, writeCgroupFiles } from '../stats/fake-cgroups.js';
 
 describe('systemd cgroupsPath conversion', () => {
   it('expands a kubelet pod slice and names the scope prefix-name', () => {
@@ -92,5 +93,20 @@ describe('cgroup layout detection', () => {
       version: 1,
       dirs: { memory: '/sys/fs/cgroup/my memory/kubepods/p1', pids: '/sys/fs/cgroup/pids/docker/ctr/kubepods/p1' },
     });
+  });
+
+  it('finds the unified hierarchy of a hybrid host, and lists it with the v1 ones for removal', () => {
+    const mountinfo =
+      '35 31 0:30 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n' +
+      '36 31 0:31 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n' +
+      '41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n';
+    const unified = parseHybridUnifiedMount(mountinfo);
+    assert.deepEqual(unified, { root: '/', mountPoint: '/sys/fs/cgroup/unified' });
+    assert.deepEqual(CgroupLayout.v1(parseV1Mounts(mountinfo), unified).everyDirOf('/pods/c1').sort(), [
+      '/sys/fs/cgroup/cpu,cpuacct/pods/c1',
+      '/sys/fs/cgroup/memory/pods/c1',
+      '/sys/fs/cgroup/unified/pods/c1',
+    ]);
+    assert.equal(parseHybridUnifiedMount(mountinfo.split('\n').slice(0, 2).join('\n')), undefined);
   });
 });
