@@ -124,7 +124,7 @@ async function serveMetrics(address: string, pods: PodLifecycle, containers: Con
   try {
     return await startMetricsServer({
       address,
-      metrics,
+      metrics: await metrics.enable(),
       counts: () => ({
         pods: countStates(pods.list(), ['ready', 'notready']),
         containers: countStates(containers.list(), ['created', 'running', 'exited', 'unknown']),

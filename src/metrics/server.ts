@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseListenAddress } from './listen-address.js';
-import type { CriTsMetrics, ObjectStateCounts } from './metrics.js';
+import type { ObjectStateCounts } from './metrics.js';
+import type { CriTsMetrics } from './prom-metrics.js';
 
 export interface MetricsServer {
   /** Where the metrics are served, e.g. http://127.0.0.1:1338/metrics. */

@@ -1,10 +1,11 @@
 /**
  * What recording metrics costs on the hot path, with and without it:
- *   1. GrpcMethodRecorder.done (every CRI and containerd call) in a loop;
+ *   1. a method recorder's done (every CRI and containerd call) in a loop;
  *   2. a containerd unary call (Version) in this process, on a containerd of
  *      its own, rounds alternating with recording switched off;
- *   3. StartContainer on cri-ts started normally and with metrics-off.js
- *      preloaded, alternating: the call's latency and cri-ts's CPU per call.
+ *   3. StartContainer on cri-ts started with `[metrics] address` and without it
+ *      (metrics-off.js preloaded: no phase timing either), alternating: the
+ *      call's latency and cri-ts's CPU per call.
  *
  *   node dist/test/bench/metrics-overhead-bench.js [CALLS_PER_ROUND] [CONTAINERS_PER_ROUND] [ROUNDS]
  *
@@ -16,7 +17,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ContainerdClient } from '../../src/containerd/client.js';
-import { CriTsMetrics, GrpcMethodRecorder } from '../../src/metrics/metrics.js';
+import { metrics } from '../../src/metrics/metrics.js';
+import { CriTsMetrics, PromMethodRecorder } from '../../src/metrics/prom-metrics.js';
 import { createTestContainerd } from '../harness/containerd.js';
 import { crictl } from '../harness/crictl.js';
 import { startPodFixture } from '../harness/pod-fixture.js';
@@ -42,22 +44,23 @@ function recorderCost(): void {
   for (let i = 0; i < 10_000; i++) recorder.done(0, 0.001);
   const started = process.hrtime.bigint();
   for (let i = 0; i < n; i++) recorder.done(i % 50 === 0 ? 5 : 0, (i % 1000) / 1e5);
-  console.log(`GrpcMethodRecorder.done: ${(Number(process.hrtime.bigint() - started) / n).toFixed(0)} ns per call`);
+  console.log(`PromMethodRecorder.done: ${(Number(process.hrtime.bigint() - started) / n).toFixed(0)} ns per call`);
 }
 
 async function containerdUnary(calls: number, rounds: number): Promise<void> {
   const dir = await makeTestDir('metrics-bench');
   const containerd = await createTestContainerd(join(dir.dir, 'containerd'));
   await containerd.start();
+  await metrics.enable();
   const client = new ContainerdClient(containerd.address, 'k8s.io', 10_000);
-  const done = GrpcMethodRecorder.prototype.done;
+  const done = PromMethodRecorder.prototype.done;
   const results = { on: { cpu: [] as number[], wall: [] as number[] }, off: { cpu: [] as number[], wall: [] as number[] } };
   try {
     for (let i = 0; i < 500; i++) await client.version();
     for (let round = 0; round < rounds * 2; round++) {
       // on, off, off, on, ...: neither mode always runs first
       const mode = round % 4 === 0 || round % 4 === 3 ? 'on' : 'off';
-      GrpcMethodRecorder.prototype.done = mode === 'on' ? done : () => undefined;
+      PromMethodRecorder.prototype.done = mode === 'on' ? done : () => undefined;
       const cpu = process.cpuUsage();
       const started = process.hrtime.bigint();
       for (let i = 0; i < calls; i++) await client.version();
@@ -67,7 +70,7 @@ async function containerdUnary(calls: number, rounds: number): Promise<void> {
       results[mode].wall.push(wallUs);
     }
   } finally {
-    GrpcMethodRecorder.prototype.done = done;
+    PromMethodRecorder.prototype.done = done;
     client.close();
     await containerd.stop();
     await dir.remove();
@@ -82,7 +85,7 @@ async function containerdUnary(calls: number, rounds: number): Promise<void> {
 async function startContainers(count: number, metricsOff: boolean): Promise<{ ms: number; cpuMs: number }> {
   const savedOptions = process.env.NODE_OPTIONS;
   if (metricsOff) process.env.NODE_OPTIONS = `--import ${METRICS_OFF}`;
-  const fixture = await startPodFixture('metrics', { bridge: 'critspm0', subnet: '10.233.0.0/16' }, {}, { extraToml: '[metrics]\naddress = "127.0.0.1:0"' }).finally(
+  const fixture = await startPodFixture('metrics', { bridge: 'critspm0', subnet: '10.233.0.0/16' }, {}, metricsOff ? {} : { extraToml: '[metrics]\naddress = "127.0.0.1:0"' }).finally(
     () => {
       if (savedOptions === undefined) delete process.env.NODE_OPTIONS;
       else process.env.NODE_OPTIONS = savedOptions;

@@ -157,7 +157,8 @@ describe('running a plugin', () => {
   });
 
   it('times each plugin call in the CNI family, by plugin, command and result', async () => {
-    const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
+    const { registry } = await metrics.enable();
+    const scrape = async () => parsePrometheusText(await registry.metrics());
     const before = await scrape();
     await runPlugin({ command: 'DEL', network: 'n', pluginType: 'good', input: {} }, { binDirs: [binA, binB], log: silent });
     await runPlugin({ command: 'ADD', network: 'n', pluginType: 'failing', input: {} }, { binDirs: [binA], log: silent }).catch(() => undefined);

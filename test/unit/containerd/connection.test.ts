@@ -59,7 +59,8 @@ describe('unary calls to containerd', () => {
   });
 
   it('records every call in the containerd families: latency by service and method, a count by status code', async () => {
-    const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
+    const { registry } = await metrics.enable();
+    const scrape = async () => parsePrometheusText(await registry.metrics());
     const tasksGet = { grpc_service: 'containerd.services.tasks.v1.Tasks', grpc_method: 'Get' };
     const version = { grpc_service: 'containerd.services.version.v1.Version', grpc_method: 'Version' };
     const before = await scrape();

@@ -75,7 +75,8 @@ describe('CommandHelper', () => {
 
 describe('runCommand', () => {
   it('records how long starting a program blocked the command helper, and each program\'s run by name', async () => {
-    const scrape = async () => parsePrometheusText(await metrics.registry.metrics());
+    const { registry } = await metrics.enable();
+    const scrape = async () => parsePrometheusText(await registry.metrics());
     useCommandHelper(pino({ level: 'silent' }));
     try {
       const before = await scrape();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CriTsMetrics, type ObjectStateCounts, splitMethodPath, withOutcome } from '../../../src/metrics/metrics.js';
+import { type ObjectStateCounts, ProcessMetrics, splitMethodPath, withOutcome } from '../../../src/metrics/metrics.js';
+import { CriTsMetrics } from '../../../src/metrics/prom-metrics.js';
 import { parsePrometheusText, samplesOf, sumOf } from '../../harness/prometheus-text.js';
 
 async function scrape(metrics: CriTsMetrics) {
@@ -91,6 +92,22 @@ describe('CriTsMetrics', () => {
     samples = await scrape(metrics);
     assert.equal(sumOf(samples, 'cri_ts_containers', { state: 'running' }), 4);
     assert.deepEqual(samplesOf(samples, 'cri_ts_containers', { state: 'exited' }), [], 'a state no longer given is gone');
+  });
+});
+
+describe('ProcessMetrics', () => {
+  it('records nothing until enabled; recorders made before then bind to the families at their first call after', async () => {
+    const metrics = new ProcessMetrics();
+    const early = metrics.criMethod('runtime.v1.RuntimeService', 'Version');
+    early.done(0, 0.001); // not enabled: dropped
+    metrics.imagePull('success', 1, 10);
+    const families = await metrics.enable();
+    assert.equal(await metrics.enable(), families, 'enabled once');
+    early.done(0, 0.002);
+    metrics.imagePull('success', 1, 20);
+    const text = parsePrometheusText(await families.registry.metrics());
+    assert.equal(sumOf(text, 'cri_ts_grpc_server_handled_total', { grpc_method: 'Version', grpc_code: 'OK' }), 1);
+    assert.equal(sumOf(text, 'cri_ts_image_pull_bytes_total', { result: 'success' }), 20);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseListenAddress } from '../../../src/metrics/listen-address.js';
-import { CriTsMetrics } from '../../../src/metrics/metrics.js';
+import { CriTsMetrics } from '../../../src/metrics/prom-metrics.js';
 import { type MetricsServer, startMetricsServer } from '../../../src/metrics/server.js';
 import { parsePrometheusText, sumOf } from '../../harness/prometheus-text.js';
 
