@@ -1,6 +1,6 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { LinuxContainerResources__Output } from '../generated/cri/runtime/v1/LinuxContainerResources.js';
-import { killAndDeleteTask } from '../containerd/tasks.js';
+import { killAndDeleteTask, listTasks } from '../containerd/tasks.js';
 import { FailedPreconditionError } from '../errors.js';
 import type { OciSpec } from '../oci/oci-types.js';
 import type { PodContainers } from '../sandbox/sandbox.js';
@@ -153,10 +153,12 @@ export class ContainerLifecycle implements PodContainers {
 
   /** After the task event subscription (re)starts: exits it missed are recorded. */
   async reconcile(): Promise<void> {
-    for (const { container, exit } of await missedContainerExits(this.ctx)) {
+    // One snapshot of every task serves both checks; only a container it shows gone is asked again.
+    const tasks = await listTasks(this.ctx.containerd);
+    for (const { container, exit } of await missedContainerExits(this.ctx, tasks)) {
       await this.locked(container, () => recordContainerExit(this.ctx, container, exit));
     }
-    for (const container of await exitedContainersWithTasks(this.ctx)) {
+    for (const container of exitedContainersWithTasks(this.ctx, tasks)) {
       await this.locked(container, async () => {
         if (container.metadata.state !== 'exited') return;
         this.ctx.log.warn({ containerId: container.id, podId: container.metadata.sandboxId }, 'container reads EXITED but its task is still there (containerd was away when it should have gone); killing it');

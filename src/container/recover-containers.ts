@@ -1,5 +1,5 @@
 import { nowEpochNs } from '../clock.js';
-import { deleteTask, getTask, knownTaskOf, listTasks, taskMayRun } from '../containerd/tasks.js';
+import { deleteTask, getTask, knownTaskOf, listTasks, type TaskState, taskMayRun } from '../containerd/tasks.js';
 import { isCriError } from '../errors.js';
 import { CriTsLabel } from '../records/labels.js';
 import { Container, type ContainerMetadata } from './container.js';
@@ -113,12 +113,17 @@ export async function leftoverContainerRecords(ctx: ContainerContext): Promise<C
 
 /**
  * After an event subscription (re)starts: the running containers whose
- * tasks are gone, with their exits as containerd still knows them.
+ * tasks are gone, with their exits as containerd still knows them. `tasks`
+ * is one listTasks snapshot; a container it does not show running is asked
+ * again on its own (its start may have finished after the snapshot).
  */
-export async function missedContainerExits(ctx: ContainerContext): Promise<Array<{ container: Container; exit: { exitStatus: number; exitedAtNs: bigint } }>> {
+export async function missedContainerExits(
+  ctx: ContainerContext,
+  tasks: ReadonlyMap<string, TaskState>,
+): Promise<Array<{ container: Container; exit: { exitStatus: number; exitedAtNs: bigint } }>> {
   const missed: Array<{ container: Container; exit: { exitStatus: number; exitedAtNs: bigint } }> = [];
   for (const container of ctx.store.list()) {
-    if (container.metadata.state !== 'running') continue;
+    if (container.metadata.state !== 'running' || taskMayRun(tasks.get(container.id))) continue;
     let task;
     try {
       task = await getTask(ctx.containerd, container.id);
@@ -139,9 +144,6 @@ export async function missedContainerExits(ctx: ContainerContext): Promise<Array
  * it was away, and the caller was told the start failed), or an exit whose
  * task delete failed the same way. Their processes must not run on unseen.
  */
-export async function exitedContainersWithTasks(ctx: ContainerContext): Promise<Container[]> {
-  const exited = ctx.store.list().filter((c) => c.metadata.state === 'exited');
-  if (exited.length === 0) return [];
-  const tasks = await listTasks(ctx.containerd);
-  return exited.filter((c) => tasks.has(c.id));
+export function exitedContainersWithTasks(ctx: ContainerContext, tasks: ReadonlyMap<string, TaskState>): Container[] {
+  return ctx.store.list().filter((c) => c.metadata.state === 'exited' && tasks.has(c.id));
 }

@@ -58,10 +58,15 @@ export async function leftoverSandboxRecords(ctx: PodContext): Promise<Sandbox[]
   return leftovers;
 }
 
-/** After an event subscription (re)starts, exits it missed are caught by asking containerd. */
+/**
+ * After an event subscription (re)starts, exits it missed are caught from one
+ * snapshot of every task; a pod it does not show running is asked again on
+ * its own (its start may have finished after the snapshot).
+ */
 export async function reconcileSandboxStates(ctx: PodContext): Promise<void> {
+  const tasks = await listTasks(ctx.containerd);
   for (const sandbox of ctx.store.list()) {
-    if (sandbox.state !== 'ready') continue;
+    if (sandbox.state !== 'ready' || taskMayRun(tasks.get(sandbox.id))) continue;
     let task;
     try {
       task = await getTask(ctx.containerd, sandbox.id);

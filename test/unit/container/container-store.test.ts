@@ -10,6 +10,7 @@ import { CONTAINER_EXTENSION, ContainerStore, decodeContainerMetadata, encodeCon
 import { missedContainerExits, recoverContainers } from '../../../src/container/recover-containers.js';
 import { CriError } from '../../../src/errors.js';
 import type { ContainerdClient } from '../../../src/containerd/client.js';
+import type { TaskState } from '../../../src/containerd/tasks.js';
 import { createLogger } from '../../../src/log.js';
 
 interface UpdateRequest {
@@ -174,21 +175,39 @@ describe('exits missed while the event subscription was down', () => {
     return ctx;
   };
 
+  const noTasks = new Map<string, TaskState>();
+
   it('are not made up when containerd cannot read the task state in time (UNKNOWN) or the call fails', async () => {
     const unknown = runningIn(async () => ({ process: { status: 'UNKNOWN', pid: 0, exitStatus: 0, exitedAt: null } }));
-    assert.deepEqual(await missedContainerExits(unknown), []);
+    assert.deepEqual(await missedContainerExits(unknown, noTasks), []);
     const failing = runningIn(async () => {
       throw new CriError('DeadlineExceeded', 'containerd Tasks/Get: deadline exceeded');
     });
-    assert.deepEqual(await missedContainerExits(failing), []);
+    assert.deepEqual(await missedContainerExits(failing, noTasks), []);
   });
 
   it('are the stopped tasks, with their exit status, and the tasks that are gone', async () => {
     const stopped = runningIn(async () => ({ process: { status: 'STOPPED', pid: 0, exitStatus: 3, exitedAt: { seconds: '5', nanos: 0 } } }));
-    assert.deepEqual((await missedContainerExits(stopped)).map((m) => m.exit.exitStatus), [3]);
+    assert.deepEqual((await missedContainerExits(stopped, noTasks)).map((m) => m.exit.exitStatus), [3]);
     const gone = runningIn(async () => {
       throw new CriError('NotFound', 'no such task');
     });
-    assert.deepEqual((await missedContainerExits(gone)).map((m) => m.exit.exitStatus), [255]);
+    assert.deepEqual((await missedContainerExits(gone, noTasks)).map((m) => m.exit.exitStatus), [255]);
+  });
+
+  it('are not looked for one by one when the snapshot shows the task running', async () => {
+    let gets = 0;
+    const ctx = runningIn(async () => {
+      gets++;
+      throw new CriError('NotFound', 'no such task');
+    });
+    const running = new Map<string, TaskState>([['c1', { status: 'running', pid: 42, exitStatus: 0, exitedAtNs: 0n }]]);
+    assert.deepEqual(await missedContainerExits(ctx, running), []);
+    assert.equal(gets, 0);
+  });
+
+  it('are confirmed one by one when the snapshot misses the task: a start may have finished after it', async () => {
+    const ctx = runningIn(async () => ({ process: { status: 'RUNNING', pid: 42, exitStatus: 0, exitedAt: null } }));
+    assert.deepEqual(await missedContainerExits(ctx, noTasks), []);
   });
 });
