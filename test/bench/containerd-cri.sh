@@ -35,6 +35,25 @@ CRICTL=${CRICTL:-$(bash "$HERE/../critest/build-tools.sh")/crictl}
 crictl() { "$CRICTL" --config /dev/null --runtime-endpoint "unix://$SOCK" --image-endpoint "unix://$SOCK" --timeout 60s "$@"; }
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
+# The runc and crun runtimes under the CRI table PREFIX (its key differs
+# between containerd 1.x and 2.x).
+runtimes_table() {
+  local prefix=$1
+  cat <<EOF
+  [$prefix.containerd]
+    default_runtime_name = "runc"
+    [$prefix.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [$prefix.containerd.runtimes.runc.options]
+        SystemdCgroup = false
+    [$prefix.containerd.runtimes.crun]
+      runtime_type = "io.containerd.runc.v2"
+      [$prefix.containerd.runtimes.crun.options]
+        BinaryName = "$(command -v crun || echo /usr/bin/crun)"
+        SystemdCgroup = false
+EOF
+}
+
 # containerd 1.x: the CRI plugin's settings in one table.
 write_config_v2() {
   cat > "$WD/config.toml" <<EOF
@@ -52,17 +71,7 @@ state = "$WD/state"
   enable_unprivileged_icmp = true
   stream_server_address = "127.0.0.1"
   stream_server_port = "${CTRD_CRI_STREAM_PORT:-10020}"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]
-        BinaryName = "$(command -v crun || echo /usr/bin/crun)"
-        SystemdCgroup = false
+$(runtimes_table 'plugins."io.containerd.grpc.v1.cri"')
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$WD/net.d"
@@ -105,17 +114,7 @@ state = "$WD/state"
   restrict_oom_score_adj = true
   enable_unprivileged_ports = true
   enable_unprivileged_icmp = true
-  [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = "runc"
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-        SystemdCgroup = false
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.crun]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.crun.options]
-        BinaryName = "$(command -v crun || echo /usr/bin/crun)"
-        SystemdCgroup = false
+$(runtimes_table "plugins.'io.containerd.cri.v1.runtime'")
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["/usr/lib/cni"]
     conf_dir = "$WD/net.d"
