@@ -83,7 +83,7 @@ mkdir -p "$bindir"
 cat > "$bindir/cri-ts.new" <<EOF
 #!/bin/sh
 # Written by cri-ts's scripts/install.sh: runs the cri-ts installed in $prefix.
-exec $node $prefix/dist/src/cli/main.js "\$@"
+exec $node --max-semi-space-size=2 $prefix/dist/src/cli/main.js "\$@"
 EOF
 chmod 0755 "$bindir/cri-ts.new"
 mv "$bindir/cri-ts.new" "$bindir/cri-ts"

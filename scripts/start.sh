@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-exec node dist/src/cli/main.js serve "$@"
+# Node flags: see src/cli/node-flags.ts.
+exec node --max-semi-space-size=2 dist/src/cli/main.js serve "$@"

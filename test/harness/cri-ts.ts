@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { socketAnswers } from '../../src/server/socket.js';
+import { CRI_TS_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { spawnDaemon, stopProcess, waitFor } from './processes.js';
 
 export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -77,7 +78,7 @@ export async function createTestCriTs(dir: string, options: CriTsOptions): Promi
       return child?.pid ?? -1;
     },
     async start() {
-      child = spawnDaemon(process.execPath, [cliPath, 'serve', '--config', configPath], logPath);
+      child = spawnDaemon(process.execPath, [...CRI_TS_NODE_FLAGS, cliPath, 'serve', '--config', configPath], logPath);
       const started = child;
       await waitFor(`cri-ts at ${socket}`, async () => {
         if (started.exitCode !== null) throw new Error(`cri-ts exited with ${started.exitCode}; see ${logPath}`);
