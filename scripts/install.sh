@@ -10,7 +10,7 @@
 #   --no-build    install dist/ as it is, without scripts/install-deps.sh
 #
 # What it does: builds (install-deps.sh: Debian packages, node modules, tsc);
-# copies package.json, dist/src, api/, config/ and the production node modules
+# copies package.json, dist/src, api/, config/, libexec/ and the production node modules
 # to PREFIX; writes BINDIR/cri-ts, which runs this node on PREFIX's main.js;
 # writes ETC/cri-ts/config.toml from config/config.toml when there is none;
 # installs config/cri-ts.service to ETC/systemd/system when that directory
@@ -58,7 +58,7 @@ mkdir -p "$parent"
 stage=$(mktemp -d "$parent/.cri-ts-stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/dist"
-cp -a "$src/package.json" "$src/package-lock.json" "$src/api" "$src/config" "$stage/"
+cp -a "$src/package.json" "$src/package-lock.json" "$src/api" "$src/config" "$src/libexec" "$stage/"
 cp -a "$src/dist/src" "$stage/dist/"
 find "$stage/dist" -name '*.map' -delete
 mkdir "$stage/node_modules"

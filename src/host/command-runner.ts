@@ -1,61 +1,134 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { CriError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { metrics } from '../metrics/metrics.js';
+import { packageRoot } from '../package-paths.js';
 import { type CommandRequest, type CommandResult, describeFailure, runCommandHere } from './command.js';
-
-/** What cri-ts sends its command helper, and what comes back. */
-export interface HelperRequest {
-  id: number;
-  request: CommandRequest;
-}
-
-export interface HelperResponse {
-  id: number;
-  result: CommandResult;
-}
 
 /** How long past a command's own timeout the helper may take to report it. */
 const HELPER_GRACE_MS = 10_000;
-const HELPER_MAIN = fileURLToPath(new URL('./command-helper-main.js', import.meta.url));
 /**
- * The helper runs a few lines of JS per command: V8's interpreter alone and
- * small heaps keep it from growing a second full Node heap (measured: 10 MB
- * of its own memory after 200 commands rather than 13-15 MB; a Node process
- * starts at about 43 MB RSS, 35 MB of it the node binary's pages, shared
- * with cri-ts). --no-expose-wasm: --jitless turns it off anyway, and says so.
+ * The helper is a Perl script (perl-base is Essential on Debian): about 5 MB
+ * RSS where a second Node process took 42 MB, and it starts in milliseconds.
  */
-const HELPER_NODE_FLAGS = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--max-old-space-size=32'];
+const PERL = '/usr/bin/perl';
+const HELPER_SCRIPT = `${packageRoot}libexec/command-helper.pl`;
+
+const Flag = { input: 1, ownProcessGroup: 2, env: 4, cwd: 8, timeout: 16 } as const;
+const signalNames = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name]));
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
+
+function lengthPrefixed(value: string | Buffer): Buffer[] {
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(bytes.length);
+  return [length, bytes];
+}
+
+function uint32(value: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32BE(value);
+  return bytes;
+}
+
+/** One request frame for libexec/command-helper.pl (its header says the layout). */
+export function encodeHelperRequest(id: number, request: CommandRequest): Buffer {
+  const env = request.env ? Object.entries(request.env).map(([key, value]) => `${key}=${value}`) : [];
+  const flags =
+    (request.input !== undefined ? Flag.input : 0) |
+    (request.ownProcessGroup ? Flag.ownProcessGroup : 0) |
+    (request.env ? Flag.env : 0) |
+    (request.cwd !== undefined ? Flag.cwd : 0) |
+    (request.timeoutMs !== undefined ? Flag.timeout : 0);
+  const payload = Buffer.concat([
+    uint32(id),
+    uint32(Math.min(Math.max(Math.ceil(request.timeoutMs ?? 0), 0), 0xffffffff)),
+    Buffer.from([flags]),
+    ...lengthPrefixed(request.file),
+    ...lengthPrefixed(request.cwd ?? ''),
+    ...lengthPrefixed(request.input ?? ''),
+    uint32(env.length),
+    ...env.flatMap(lengthPrefixed),
+    uint32(request.args.length),
+    ...request.args.flatMap(lengthPrefixed),
+  ]);
+  return Buffer.concat([uint32(payload.length), payload]);
+}
+
+/** A reply frame's payload as the result it reports. */
+export function decodeHelperReply(payload: Buffer): { id: number; result: CommandResult } {
+  const id = payload.readUInt32BE(0);
+  const how = payload.readUInt8(4);
+  const code = payload.readUInt32BE(5);
+  const timedOut = payload.readUInt8(9) === 1;
+  const stdoutLength = payload.readUInt32BE(10);
+  const stdout = payload.toString('utf8', 14, 14 + stdoutLength);
+  const stderrAt = 14 + stdoutLength;
+  const stderr = payload.toString('utf8', stderrAt + 4, stderrAt + 4 + payload.readUInt32BE(stderrAt));
+  const result: CommandResult = { timedOut, stdout, stderr };
+  if (how === 0) result.exitCode = code;
+  else if (how === 1) result.signal = signalNames.get(code) ?? `signal ${code}`;
+  else result.startError = errnoNames.get(code) ?? `errno ${code}`;
+  return { id, result };
+}
+
+/** Splits a byte stream into the payloads of its length-prefixed frames. */
+class FrameReader {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Buffer[] {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    const frames: Buffer[] = [];
+    while (this.buffered.length >= 4) {
+      const length = this.buffered.readUInt32BE(0);
+      if (this.buffered.length < 4 + length) break;
+      frames.push(this.buffered.subarray(4, 4 + length));
+      this.buffered = this.buffered.subarray(4 + length);
+    }
+    return frames;
+  }
+}
 
 /**
- * Runs commands in the command helper process (see command-helper-main.ts),
+ * Runs commands in the command helper process (libexec/command-helper.pl),
  * starting it again if it died. A command in flight when it dies fails.
+ * Without perl, commands run in this process (with a warning).
  */
 export class CommandHelper {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: CommandResult) => void; reject: (e: Error) => void }>();
   private stopped = false;
+  private readonly available: boolean;
 
   constructor(
     private readonly log: Logger,
     private readonly graceMs = HELPER_GRACE_MS,
-  ) {}
+  ) {
+    this.available = existsSync(PERL);
+    if (!this.available) log.warn({ perl: PERL }, 'perl is missing: host programs start from cri-ts itself, which stalls its calls while each starts');
+  }
 
   start(): void {
-    if (this.child || this.stopped) return;
-    // No inherited node flags (--cpu-prof, --inspect): they are meant for cri-ts itself.
-    const child = fork(HELPER_MAIN, [], { execArgv: HELPER_NODE_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+    if (this.child || this.stopped || !this.available) return;
+    const child = spawn(PERL, [HELPER_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = child;
-    child.on('message', (message: HelperResponse) => {
-      const call = this.pending.get(message.id);
-      if (!call) return;
-      this.pending.delete(message.id);
-      call.resolve(message.result);
+    const frames = new FrameReader();
+    child.stdout!.on('data', (chunk: Buffer) => {
+      for (const frame of frames.push(chunk)) {
+        const { id, result } = decodeHelperReply(frame);
+        const call = this.pending.get(id);
+        if (!call) continue;
+        this.pending.delete(id);
+        call.resolve(result);
+      }
     });
+    // A write after the helper died fails here; its exit rejects what was pending.
+    child.stdin!.on('error', () => undefined);
     child.on('error', (err) => this.log.warn({ err }, 'command helper error'));
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
@@ -65,20 +138,25 @@ export class CommandHelper {
       if (!this.stopped) this.log.warn({ code, signal, lost: lost.length }, 'command helper exited; it is started again on the next command');
     });
     // The helper must not keep cri-ts alive, nor cri-ts wait on it to exit.
-    child.unref();
-    child.channel?.unref();
+    this.hold(false);
+  }
+
+  /** The helper holds the event loop open only while a reply is due. */
+  private hold(open: boolean): void {
+    const child = this.child;
+    if (!child) return;
+    for (const handle of [child, child.stdout, child.stdin] as Array<{ ref(): void; unref(): void } | null>) {
+      if (open) handle?.ref();
+      else handle?.unref();
+    }
   }
 
   run(request: CommandRequest): Promise<CommandResult> {
     this.start();
     const child = this.child;
-    if (!child?.connected) return runCommandHere(request);
+    if (!child?.stdin?.writable) return runCommandHere(request);
     const id = this.nextId++;
-    // The helper holds the event loop open only while a reply is due.
-    if (this.pending.size === 0) {
-      child.ref();
-      child.channel?.ref();
-    }
+    if (this.pending.size === 0) this.hold(true);
     let backstop: NodeJS.Timeout | undefined;
     return new Promise<CommandResult>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -90,22 +168,17 @@ export class CommandHelper {
           reject(new CriError('DeadlineExceeded', `the command helper did not report on ${request.file} within ${limitMs} ms`));
         }, limitMs);
       }
-      const message: HelperRequest = { id, request };
-      child.send(message, (err) => {
-        if (!err || !this.pending.delete(id)) return;
-        reject(new CriError('Internal', `could not hand ${request.file} to the command helper: ${err.message}`, { cause: err }));
-      });
+      child.stdin!.write(encodeHelperRequest(id, request));
     }).finally(() => {
       clearTimeout(backstop);
-      if (this.pending.size > 0) return;
-      child.unref();
-      child.channel?.unref();
+      if (this.pending.size === 0) this.hold(false);
     });
   }
 
   stop(): void {
     this.stopped = true;
-    this.child?.disconnect();
+    // Its stdin closing ends it.
+    this.child?.stdin?.end();
     this.child = undefined;
   }
 }

@@ -83,7 +83,7 @@ export class CriTsMetrics implements MetricsRecorder {
     );
     this.commandSpawn = histogram(
       'cri_ts_command_spawn_seconds',
-      'Time starting a host program (mount, ip, a CNI plugin) blocked the process that started it, normally the command helper.',
+      "Time starting a host program (mount, ip, a CNI plugin) blocked cri-ts's event loop: recorded only when cri-ts starts programs itself (without perl); its command helper's starts block nothing of cri-ts.",
       [],
     );
     this.commandDuration = histogram('cri_ts_command_duration_seconds', 'Time a host program took, from cri-ts asking for it to its result, by program name.', ['program']);

@@ -116,7 +116,7 @@ export async function startFaultStack(options: FaultStackOptions): Promise<Fault
     managedContainerdPid: async () => (await pidsWhere((argv) => argv[0]?.endsWith('containerd') === true && argv.includes(managedConfig)))[0],
     commandHelperPid: async () => {
       const pid = criTs.pid;
-      const helpers = await pidsWhere((argv) => argv.some((a) => a.endsWith('command-helper-main.js')));
+      const helpers = await pidsWhere((argv) => argv.some((a) => a.endsWith('command-helper.pl')));
       for (const helper of helpers) if ((await parentOf(helper)) === pid) return helper;
       return undefined;
     },

@@ -57,7 +57,7 @@ describe('scripts/install.sh into a temporary prefix and /etc root', () => {
   });
 
   it('installs only what running needs: no tests, no build tools', async () => {
-    assert.ok(await exists(join(prefix, 'dist', 'src', 'host', 'command-helper-main.js')));
+    assert.ok(await exists(join(prefix, 'libexec', 'command-helper.pl')));
     assert.ok(await exists(join(prefix, 'api', 'cri', 'v1', 'api.proto')));
     assert.equal(await exists(join(prefix, 'dist', 'test')), false);
     assert.equal(await exists(join(prefix, 'node_modules', 'typescript')), false);
