@@ -21,6 +21,7 @@ import { ContainerStore } from './container/container-store.js';
 import { ImageAccountsCache } from './container/image-accounts.js';
 import { useFifoPool } from './container/io/fifo-pool.js';
 import { stopCommandHelper, useCommandHelper } from './host/command-runner.js';
+import { startHeapTrim } from './host/heap-trim.js';
 import { disabledNri } from './nri/nri-api.js';
 import { type NriDomain, NriRuntime } from './nri/nri-runtime.js';
 import { PodLifecycle } from './sandbox/pod-lifecycle.js';
@@ -266,11 +267,13 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     throw err;
   }
 
+  const stopHeapTrim = startHeapTrim(log);
   let shuttingDown: Promise<void> | undefined;
   return {
     shutdown: () => {
       shuttingDown ??= (async () => {
         log.info('shutting down');
+        stopHeapTrim();
         await server.stop(SHUTDOWN_GRACE_MS);
         await nriRuntime?.stop();
         await streamingServer.close();

@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { getHeapStatistics } from 'node:v8';
+import { pino } from 'pino';
+import { startHeapTrim } from '../../../src/host/heap-trim.js';
+
+describe('startHeapTrim', () => {
+  it('runs a full GC once the heap has grown well past its live size, giving back what a burst left', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    const stop = startHeapTrim(log, 50);
+    try {
+      let burst: Array<{ n: number; s: string }> | undefined = Array.from({ length: 400_000 }, (_, n) => ({ n, s: `item ${n}` }));
+      assert.equal(burst.length, 400_000);
+      const grown = getHeapStatistics().total_heap_size;
+      burst = undefined;
+      for (let i = 0; i < 40 && !lines.some((l) => l.includes('heap trimmed')); i++) await new Promise((r) => setTimeout(r, 50));
+      const trimmed = lines.find((l) => l.includes('heap trimmed'));
+      assert.ok(trimmed, 'a trim ran');
+      const after = getHeapStatistics().total_heap_size;
+      assert.ok(after < grown * 0.8, `heap ${grown} -> ${after} bytes`);
+    } finally {
+      stop();
+    }
+  });
+});
