@@ -64,7 +64,9 @@ trap cleanup EXIT
 
 bash "$HERE/containerd-cri.sh" start "$W/containerd" >/dev/null
 bash "$ROOT/test/critest/cri-ts-config.sh" "$W" "$W/containerd/containerd.sock" "$W/cri-ts.sock" cri-ts.bench
-eval "node_flags=(${CRI_TS_NODE_FLAGS:-})"
+# The flags cri-ts always runs with (its shebang's; src/cli/node-flags.ts), then the caller's.
+read -r shebang < "$ROOT/dist/src/cli/main.js"
+eval "node_flags=(${shebang#'#!/usr/bin/env -S node'} ${CRI_TS_NODE_FLAGS:-})"
 version=$(containerd --version | awk '{print $3}')
 report=$OUT/report.md
 echo "## cri-ts / containerd $version's own CRI, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores" > "$report"
