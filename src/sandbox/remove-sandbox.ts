@@ -3,6 +3,7 @@ import { deleteContainerAndSnapshot } from '../records/container-records.js';
 import type { PodContext } from './pod-context.js';
 import type { Sandbox } from './sandbox.js';
 import { removeSandboxFiles } from './sandbox-files.js';
+import { namespaceModes } from './sandbox-spec.js';
 import { stopSandbox } from './stop-sandbox.js';
 
 /**
@@ -16,6 +17,16 @@ export async function removeSandbox(ctx: PodContext, sandbox: Sandbox): Promise<
   await deleteContainerAndSnapshot(ctx.containerd, sandbox.id, sandbox.metadata.snapshotter);
   await Promise.all([removeSandboxFiles(sandbox.paths), removeLeftoverCgroup(sandbox.metadata.cgroupsPath, sandbox.id)]);
   ctx.store.delete(sandbox.id);
+  if (namespaceModes(sandbox.metadata.config).userNamespace.mode === 'pod') collectImageCopies(ctx, sandbox.id);
   await ctx.nri.removePodSandbox(sandbox);
   ctx.log.info({ podId: sandbox.id }, 'pod sandbox removed');
+}
+
+/**
+ * A pod of its own user namespace ran on copies of its images owned by its IDs
+ * (one per image and mapping, whole image trees): nothing holds them once the
+ * pod is gone, and containerd is asked to collect them now, off the caller's path.
+ */
+function collectImageCopies(ctx: PodContext, podId: string): void {
+  ctx.containerd.temporaryLeases.collectGarbage().catch((err: unknown) => ctx.log.warn({ podId, err }, "could not have containerd collect the pod's image copies now; it does at its own pace"));
 }

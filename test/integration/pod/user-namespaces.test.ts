@@ -131,7 +131,7 @@ describe('user namespaces: a pod of its own user namespace on runc 1.4 (mode POD
     }
   });
 
-  it("leaves no netns, lease or image copy behind once the pod is removed (containerd collects the copy with its last container)", async () => {
+  it("leaves no netns, lease or image copy behind once the pod is removed (cri-ts has containerd collect the copies at once)", async () => {
     const { stack, podId } = fixture;
     const copies = async () => {
       const names: string[] = [];

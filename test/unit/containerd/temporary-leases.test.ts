@@ -7,8 +7,9 @@ import { NotFoundError, UnavailableError } from '../../../src/errors.js';
 import type { LeasesDefinition } from '../../../src/generated/containerd/containerd/services/leases/v1/Leases.js';
 
 /** A containerd lease service in memory that can be told to stop answering. */
-function fakeLeases(): { api: UnaryApi<LeasesDefinition>; ids: Set<string>; down: { create: 'ok' | 'lost reply' | 'down'; del: boolean } } {
+function fakeLeases(): { api: UnaryApi<LeasesDefinition>; ids: Set<string>; syncDeletes: string[]; down: { create: 'ok' | 'lost reply' | 'down'; del: boolean } } {
   const ids = new Set<string>();
+  const syncDeletes: string[] = [];
   const down = { create: 'ok' as 'ok' | 'lost reply' | 'down', del: false };
   const unavailable = (): Error => new UnavailableError('containerd does not answer');
   const api = {
@@ -18,14 +19,15 @@ function fakeLeases(): { api: UnaryApi<LeasesDefinition>; ids: Set<string>; down
       if (down.create === 'lost reply') throw unavailable();
       return { lease: { id: request.id } };
     },
-    Delete: async (request: { id?: string }) => {
+    Delete: async (request: { id?: string; sync?: boolean }) => {
       if (down.del) throw unavailable();
+      if (request.sync) syncDeletes.push(request.id!);
       if (!ids.delete(request.id!)) throw new NotFoundError(`lease ${request.id} not found`);
       return {};
     },
     List: async () => ({ leases: [...ids].map((id) => ({ id })) }),
   } as unknown as UnaryApi<LeasesDefinition>;
-  return { api, ids, down };
+  return { api, ids, syncDeletes, down };
 }
 
 async function eventually(check: () => boolean): Promise<void> {
@@ -80,5 +82,14 @@ describe('TemporaryLeases', () => {
     const held = await leases.create('create', 60_000);
     assert.equal(await leases.sweep(), 1);
     assert.deepEqual([...ids].sort(), ['1700000000-AbCd', held].sort());
+  });
+
+  it('has containerd collect garbage at once by deleting a lease of its own synchronously', async () => {
+    const { api, ids, syncDeletes } = fakeLeases();
+    const leases = new TemporaryLeases(api, 1);
+    await leases.collectGarbage();
+    assert.equal(syncDeletes.length, 1);
+    assert.match(syncDeletes[0]!, /^cri-ts-gc-/);
+    assert.equal(ids.size, 0);
   });
 });
