@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { NetworkConfigWatch } from './cni/network-config-watch.js';
 import { PodNetworks } from './cni/pod-network.js';
 import { TaskEventMonitor } from './containerd/task-events.js';
+import { listTasks } from './containerd/tasks.js';
 import { ImageEventMonitor } from './containerd/image-events.js';
 import { ContainerEvents } from './container/container-events.js';
 import { ContainerLifecycle } from './container/container-lifecycle.js';
@@ -196,7 +197,11 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
       onOom: (containerId) => containers.onOom(containerId),
       onSubscribed: () => {
         void recovered
-          .then(() => Promise.all([pods.reconcile(), containers.reconcile(), sweepTemporaryLeases(client.temporaryLeases, log)]))
+          .then(async () => {
+            // One snapshot of every task for pods and containers alike.
+            const tasks = await listTasks(client);
+            await Promise.all([pods.reconcile(tasks), containers.reconcile(tasks), sweepTemporaryLeases(client.temporaryLeases, log)]);
+          })
           .catch((err: unknown) => log.warn({ err }, 'reconciling pod and container states failed'));
       },
     },

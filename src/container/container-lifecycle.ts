@@ -1,6 +1,6 @@
 import type { ContainerConfig__Output } from '../generated/cri/runtime/v1/ContainerConfig.js';
 import type { LinuxContainerResources__Output } from '../generated/cri/runtime/v1/LinuxContainerResources.js';
-import { killAndDeleteTask, listTasks } from '../containerd/tasks.js';
+import { killAndDeleteTask, type TaskState } from '../containerd/tasks.js';
 import { FailedPreconditionError } from '../errors.js';
 import type { OciSpec } from '../oci/oci-types.js';
 import type { PodContainers } from '../sandbox/sandbox.js';
@@ -151,10 +151,12 @@ export class ContainerLifecycle implements PodContainers {
     return recoverContainers(this.ctx);
   }
 
-  /** After the task event subscription (re)starts: exits it missed are recorded. */
-  async reconcile(): Promise<void> {
-    // One snapshot of every task serves both checks; only a container it shows gone is asked again.
-    const tasks = await listTasks(this.ctx.containerd);
+  /**
+   * After the task event subscription (re)starts: exits it missed are
+   * recorded. `tasks` is one listTasks snapshot (the pods' too); only a
+   * container it shows gone is asked again.
+   */
+  async reconcile(tasks: ReadonlyMap<string, TaskState>): Promise<void> {
     for (const { container, exit } of await missedContainerExits(this.ctx, tasks)) {
       await this.locked(container, () => recordContainerExit(this.ctx, container, exit));
     }

@@ -1,4 +1,5 @@
 import type { PodNetworkAttachment } from '../cni/pod-network.js';
+import type { TaskState } from '../containerd/tasks.js';
 import { FailedPreconditionError, InvalidArgumentError } from '../errors.js';
 import type { LinuxContainerResources__Output } from '../generated/cri/runtime/v1/LinuxContainerResources.js';
 import type { PodSandboxConfig__Output } from '../generated/cri/runtime/v1/PodSandboxConfig.js';
@@ -113,9 +114,12 @@ export class PodLifecycle implements PodLookup {
     return { ready, notReady, cleanedUp: halfCreated.length, orphansRemoved };
   }
 
-  /** After the task event subscription (re)starts: pause processes that exited meanwhile make their pods NOTREADY. */
-  async reconcile(): Promise<void> {
-    await reconcileSandboxStates(this.ctx);
+  /**
+   * After the task event subscription (re)starts: pause processes that exited
+   * meanwhile make their pods NOTREADY. `tasks` is one listTasks snapshot.
+   */
+  async reconcile(tasks: ReadonlyMap<string, TaskState>): Promise<void> {
+    await reconcileSandboxStates(this.ctx, tasks);
     for (const sandbox of await leftoverSandboxRecords(this.ctx)) {
       this.ctx.log.warn({ podId: sandbox.id }, 'pod record left by a creation that failed while containerd was away; removing it');
       await this.ctx.store.lock

@@ -1,4 +1,4 @@
-import { getTask, knownTaskOf, listTasks, taskMayRun } from '../containerd/tasks.js';
+import { getTask, knownTaskOf, listTasks, type TaskState, taskMayRun } from '../containerd/tasks.js';
 import { CriTsLabel } from '../records/labels.js';
 import type { PodContext } from './pod-context.js';
 import { Sandbox } from './sandbox.js';
@@ -63,8 +63,7 @@ export async function leftoverSandboxRecords(ctx: PodContext): Promise<Sandbox[]
  * snapshot of every task; a pod it does not show running is asked again on
  * its own (its start may have finished after the snapshot).
  */
-export async function reconcileSandboxStates(ctx: PodContext): Promise<void> {
-  const tasks = await listTasks(ctx.containerd);
+export async function reconcileSandboxStates(ctx: PodContext, tasks: ReadonlyMap<string, TaskState>): Promise<void> {
   for (const sandbox of ctx.store.list()) {
     if (sandbox.state !== 'ready' || taskMayRun(tasks.get(sandbox.id))) continue;
     let task;
