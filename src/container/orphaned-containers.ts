@@ -1,13 +1,7 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { objectIdsIn } from '../host/object-dirs.js';
 import { type ContainerContext, containerIoDir, containerRootDir, removeContainerRootDir } from './container-context.js';
 import { ContainerIo } from './io/container-io.js';
-
-const CONTAINER_ID = /^[0-9a-f]{64}$/;
-
-async function idsIn(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(() => [] as string[])).filter((name) => CONTAINER_ID.test(name));
-}
 
 /**
  * Containers whose CreateContainer was cut short (cri-ts killed) before
@@ -16,7 +10,7 @@ async function idsIn(dir: string): Promise<string[]> {
  * Removed at recovery; returns how many.
  */
 export async function removeOrphanedContainerDirs(ctx: ContainerContext, recorded: ReadonlySet<string>): Promise<number> {
-  const ids = new Set([...(await idsIn(join(ctx.config.state, 'containers'))), ...(await idsIn(join(ctx.config.root, 'containers')))]);
+  const ids = new Set([...(await objectIdsIn(join(ctx.config.state, 'containers'))), ...(await objectIdsIn(join(ctx.config.root, 'containers')))]);
   let removed = 0;
   for (const id of ids) {
     if (recorded.has(id)) continue;

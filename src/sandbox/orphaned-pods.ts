@@ -1,14 +1,9 @@
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { objectIdsIn } from '../host/object-dirs.js';
 import { removeNetns, netnsPath } from './netns.js';
 import type { PodContext } from './pod-context.js';
 import { removeSandboxFiles, sandboxPaths, unmountShm } from './sandbox-files.js';
-
-const POD_ID = /^[0-9a-f]{64}$/;
-
-async function podIdsIn(dir: string): Promise<string[]> {
-  return (await readdir(dir).catch(() => [] as string[])).filter((name) => POD_ID.test(name));
-}
 
 /**
  * Pods whose RunPodSandbox was cut short (cri-ts killed) before their
@@ -20,8 +15,8 @@ async function podIdsIn(dir: string): Promise<string[]> {
 export async function removeOrphanedPods(ctx: PodContext, recorded: ReadonlySet<string>): Promise<number> {
   const { root, state } = ctx.config;
   const ids = new Set([
-    ...(await podIdsIn(join(root, 'pods'))),
-    ...(await podIdsIn(join(state, 'pods'))),
+    ...(await objectIdsIn(join(root, 'pods'))),
+    ...(await objectIdsIn(join(state, 'pods'))),
     ...(await ctx.networks.cachedPodIds()),
   ]);
   let removed = 0;
