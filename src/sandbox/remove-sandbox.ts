@@ -3,7 +3,6 @@ import { deleteContainerAndSnapshot } from '../records/container-records.js';
 import type { PodContext } from './pod-context.js';
 import type { Sandbox } from './sandbox.js';
 import { removeSandboxFiles } from './sandbox-files.js';
-import { namespaceModes } from './sandbox-spec.js';
 import { stopSandbox } from './stop-sandbox.js';
 
 /**
@@ -17,7 +16,8 @@ export async function removeSandbox(ctx: PodContext, sandbox: Sandbox): Promise<
   await deleteContainerAndSnapshot(ctx.containerd, sandbox.id, sandbox.metadata.snapshotter);
   await Promise.all([removeSandboxFiles(sandbox.paths), removeLeftoverCgroup(sandbox.metadata.cgroupsPath, sandbox.id)]);
   ctx.store.delete(sandbox.id);
-  if (namespaceModes(sandbox.metadata.config).userNamespace.mode === 'pod') collectImageCopies(ctx, sandbox.id);
+  // The recorded config was checked when the pod ran: read as it is, not checked again.
+  if (sandbox.metadata.config.linux?.securityContext?.namespaceOptions?.usernsOptions?.mode === 'POD') collectImageCopies(ctx, sandbox.id);
   await ctx.nri.removePodSandbox(sandbox);
   ctx.log.info({ podId: sandbox.id }, 'pod sandbox removed');
 }
