@@ -1,3 +1,5 @@
+import { StaleEntrySweep } from './stale-entries.js';
+
 interface Sample {
   timestampNs: bigint;
   usageCoreNanoSeconds: bigint;
@@ -9,11 +11,11 @@ interface Sample {
  */
 export class CpuRateTracker {
   private readonly previous = new Map<string, Sample>();
-  private lastSweepNs = 0n;
+  private readonly stale = new StaleEntrySweep();
 
   /** Records the sample; returns nanocores since the previous one, or undefined for the first sample. */
   update(key: string, timestampNs: bigint, usageCoreNanoSeconds: bigint): bigint | undefined {
-    this.sweep(timestampNs);
+    this.stale.run(this.previous, timestampNs);
     const before = this.previous.get(key);
     if (before !== undefined && timestampNs <= before.timestampNs) return undefined; // keep the older sample
     this.previous.set(key, { timestampNs, usageCoreNanoSeconds });
@@ -26,21 +28,7 @@ export class CpuRateTracker {
     this.previous.delete(key);
   }
 
-  /**
-   * Drops samples of keys not read for STALE_NS: containers and pods that are
-   * gone (kubelet polls live ones every few seconds), which nobody forgets
-   * one by one. Runs at most once per SWEEP_EVERY_NS.
-   */
-  private sweep(nowNs: bigint): void {
-    if (nowNs - this.lastSweepNs < SWEEP_EVERY_NS) return;
-    this.lastSweepNs = nowNs;
-    for (const [key, sample] of this.previous) if (nowNs - sample.timestampNs > STALE_NS) this.previous.delete(key);
-  }
-
   get size(): number {
     return this.previous.size;
   }
 }
-
-const SWEEP_EVERY_NS = 60n * 1_000_000_000n;
-export const STALE_NS = 10n * 60n * 1_000_000_000n;

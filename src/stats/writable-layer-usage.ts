@@ -1,5 +1,6 @@
 import { nowEpochNs } from '../clock.js';
 import type { ContainerdClient } from '../containerd/client.js';
+import { StaleEntrySweep } from './stale-entries.js';
 
 export interface LayerUsage {
   usedBytes: number;
@@ -15,7 +16,7 @@ export interface LayerUsage {
 export class WritableLayerUsage {
   private readonly cache = new Map<string, LayerUsage>();
   private readonly refreshing = new Set<string>();
-  private lastSweepNs = 0n;
+  private readonly stale = new StaleEntrySweep();
 
   constructor(
     private readonly containerd: ContainerdClient,
@@ -24,7 +25,7 @@ export class WritableLayerUsage {
 
   /** The last figure (measured now if there is none yet). */
   async get(snapshotter: string, key: string): Promise<LayerUsage | undefined> {
-    this.sweep(nowEpochNs());
+    this.stale.run(this.cache, nowEpochNs());
     const cached = this.cache.get(key);
     if (!cached) return this.measure(snapshotter, key);
     if (nowEpochNs() - cached.timestampNs > BigInt(this.maxAgeMs) * 1_000_000n) {
@@ -35,13 +36,6 @@ export class WritableLayerUsage {
 
   forget(key: string): void {
     this.cache.delete(key);
-  }
-
-  // Figures of layers not asked for in ten minutes belong to removed containers: dropped, at most once a minute.
-  private sweep(nowNs: bigint): void {
-    if (nowNs - this.lastSweepNs < 60_000_000_000n) return;
-    this.lastSweepNs = nowNs;
-    for (const [key, figure] of this.cache) if (nowNs - figure.timestampNs > 600_000_000_000n) this.cache.delete(key);
   }
 
   private async measure(snapshotter: string, key: string): Promise<LayerUsage | undefined> {
