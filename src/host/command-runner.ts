@@ -22,17 +22,15 @@ const Flag = { input: 1, ownProcessGroup: 2, env: 4, cwd: 8, timeout: 16 } as co
 const signalNames = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name]));
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 
-function lengthPrefixed(value: string | Buffer): Buffer[] {
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(bytes.length);
-  return [length, bytes];
-}
-
 function uint32(value: number): Buffer {
   const bytes = Buffer.alloc(4);
   bytes.writeUInt32BE(value);
   return bytes;
+}
+
+function lengthPrefixed(value: string): Buffer[] {
+  const bytes = Buffer.from(value, 'utf8');
+  return [uint32(bytes.length), bytes];
 }
 
 /** One request frame for libexec/command-helper.pl (its header says the layout). */
