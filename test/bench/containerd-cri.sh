@@ -35,6 +35,19 @@ CRICTL=${CRICTL:-$(bash "$HERE/../critest/build-tools.sh")/crictl}
 crictl() { "$CRICTL" --config /dev/null --runtime-endpoint "unix://$SOCK" --image-endpoint "unix://$SOCK" --timeout 60s "$@"; }
 running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
+# The config's version and containerd's own tables, the same for 1.x and 2.x.
+daemon_tables() {
+  cat <<EOF
+version = $1
+root = "$WD/root"
+state = "$WD/state"
+[grpc]
+  address = "$SOCK"
+[ttrpc]
+  address = "$SOCK.ttrpc"
+EOF
+}
+
 # The runc and crun runtimes under the CRI table PREFIX (its key differs
 # between containerd 1.x and 2.x).
 runtimes_table() {
@@ -57,13 +70,7 @@ EOF
 # containerd 1.x: the CRI plugin's settings in one table.
 write_config_v2() {
   cat > "$WD/config.toml" <<EOF
-version = 2
-root = "$WD/root"
-state = "$WD/state"
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = "$SOCK.ttrpc"
+$(daemon_tables 2)
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "registry.k8s.io/pause:3.10"
   restrict_oom_score_adj = true
@@ -93,13 +100,7 @@ write_config_v3() {
     printf '[host."http://127.0.0.1:5000"]\n  capabilities = ["pull", "resolve"]\n' > "$WD/certs.d/$host/hosts.toml"
   done
   cat > "$WD/config.toml" <<EOF
-version = 3
-root = "$WD/root"
-state = "$WD/state"
-[grpc]
-  address = "$SOCK"
-[ttrpc]
-  address = "$SOCK.ttrpc"
+$(daemon_tables 3)
 [plugins.'io.containerd.nri.v1.nri']
   disable = true
 [plugins.'io.containerd.grpc.v1.cri']
