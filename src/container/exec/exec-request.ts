@@ -9,11 +9,6 @@ export interface StdioRequest {
   stderr: boolean;
 }
 
-/** A command to exec: ExecSync's and Exec's one rule on it. */
-export function requireCommand(cmd: readonly string[]): void {
-  if (cmd.length === 0) throw new InvalidArgumentError('cmd is empty; give the command to run');
-}
-
 /** Exec and attach reach a running container only. */
 export function requireRunning(container: Container, what: 'exec' | 'attach'): void {
   if (container.metadata.state !== 'running') {

@@ -2,13 +2,11 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { ExecSyncRequest__Output } from '../../generated/cri/runtime/v1/ExecSyncRequest.js';
 import type { ExecSyncResponse } from '../../generated/cri/runtime/v1/ExecSyncResponse.js';
 import type { ServerContext } from '../context.js';
-import { checkExecArguments, timeoutSeconds } from '../validation/checks.js';
-import { LIMITS } from '../validation/limits.js';
+import { checkExecCommand, timeoutSeconds } from '../validation/checks.js';
 
 export async function execSync(ctx: ServerContext, request: ExecSyncRequest__Output): Promise<ExecSyncResponse> {
   await ctx.recovered;
   if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
-  if (request.cmd.length === 0) throw new InvalidArgumentError('cmd is empty; give the command to run');
-  checkExecArguments(request.cmd, 'cmd', LIMITS.argsEntries, LIMITS.execStringBytes, LIMITS.execArgsTotalBytes);
+  checkExecCommand(request.cmd);
   return ctx.containers.execSync(request.containerId, request.cmd, timeoutSeconds(request.timeout, 'timeout'));
 }

@@ -2,15 +2,13 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { ExecRequest__Output } from '../../generated/cri/runtime/v1/ExecRequest.js';
 import type { ExecResponse } from '../../generated/cri/runtime/v1/ExecResponse.js';
 import type { ServerContext } from '../context.js';
-import { checkExecArguments } from '../validation/checks.js';
-import { LIMITS } from '../validation/limits.js';
+import { checkExecCommand } from '../validation/checks.js';
 
 /** Exec: a single-use URL on the streaming server, where the command runs. */
 export async function exec(ctx: ServerContext, request: ExecRequest__Output): Promise<ExecResponse> {
   await ctx.recovered;
   if (request.containerId === '') throw new InvalidArgumentError('container_id is empty');
-  if (request.cmd.length === 0) throw new InvalidArgumentError('cmd is empty; give the command to run');
-  checkExecArguments(request.cmd, 'cmd', LIMITS.argsEntries, LIMITS.execStringBytes, LIMITS.execArgsTotalBytes);
+  checkExecCommand(request.cmd);
   const { tty, stdin, stdout, stderr } = request;
   return { url: ctx.streaming.requestUrl(ctx.containers.execRequest(request.containerId, request.cmd, { tty, stdin, stdout, stderr })) };
 }

@@ -1,5 +1,6 @@
 import { clipInput, InvalidArgumentError } from '../../errors.js';
 import { entryPath } from './field-path.js';
+import { LIMITS } from './limits.js';
 
 /** Small checks the request validators are made of; each throws InvalidArgument naming the field and the limit. */
 
@@ -71,4 +72,10 @@ export function checkExecArguments(values: readonly string[], field: string, max
     total += bytes;
   });
   if (total > maxTotalBytes) throw new InvalidArgumentError(`${field} total ${total} bytes; at most ${maxTotalBytes} are allowed (execve takes arguments and environment within ARG_MAX)`);
+}
+
+/** ExecSync's and Exec's `cmd`: a command to run (one rule of both calls), within what execve takes. */
+export function checkExecCommand(cmd: readonly string[]): void {
+  if (cmd.length === 0) throw new InvalidArgumentError('cmd is empty; give the command to run');
+  checkExecArguments(cmd, 'cmd', LIMITS.argsEntries, LIMITS.execStringBytes, LIMITS.execArgsTotalBytes);
 }

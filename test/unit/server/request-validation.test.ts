@@ -130,4 +130,11 @@ describe('timeouts and exec arguments', () => {
     refused(() => checkExecArguments(Array(2000).fill('x'.repeat(4096)), 'cmd', LIMITS.argsEntries, LIMITS.execStringBytes, LIMITS.execArgsTotalBytes), /^cmd total 8194000 bytes; at most 1048576/);
     checkExecArguments(['sh', '-c', 'true'], 'cmd', LIMITS.argsEntries, LIMITS.execStringBytes, LIMITS.execArgsTotalBytes);
   });
+
+  it("refuses ExecSync's and Exec's empty cmd, and one past what execve takes", async () => {
+    const { checkExecCommand } = await import('../../../src/server/validation/checks.js');
+    refused(() => checkExecCommand([]), /^cmd is empty; give the command to run$/);
+    refused(() => checkExecCommand(Array(2000).fill('x'.repeat(4096))), /^cmd total 8194000 bytes/);
+    checkExecCommand(['true']);
+  });
 });
