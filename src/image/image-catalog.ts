@@ -3,7 +3,7 @@ import { isCriError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { deleteImageRecord } from './image-records.js';
 import { ImageTargetResolver } from './image-target.js';
-import { buildImageView, type CatalogImage, findImage, type ImageView, type IndexedRecord, normalisedImageName, type ResolvedTarget } from './image-view.js';
+import { buildImageView, type CatalogImage, findImage, type ImageView, type IndexedRecord, normalisedImageName } from './image-view.js';
 
 export type { CatalogImage } from './image-view.js';
 
@@ -49,6 +49,13 @@ export class ImageCatalog {
   private following = false;
   /** Someone has read the catalog: until then there is nothing to keep current. */
   private wanted = false;
+  /**
+   * For each record name cri-ts wrote itself, the count of own writes when it
+   * did. A read or drop of that name begun before then carries older news,
+   * and leaves the index's entry alone. Cleared whenever the queue is idle.
+   */
+  private readonly ownWrites = new Map<string, number>();
+  private ownWriteCount = 0;
 
   constructor(
     private readonly containerd: ContainerdClient,
@@ -74,14 +81,20 @@ export class ImageCatalog {
   }
 
   /**
-   * cri-ts itself wrote these image records (a pull): the next read sees them.
-   * `known` is what their target resolves to, as the pull read it: the
-   * records are read again, their content not.
+   * cri-ts itself wrote these image records (a pull), exactly as given: they
+   * enter the index at once, without reading them back, so the very next read
+   * sees them (as containerd's CRI puts its own pulls into its store). A read
+   * of the same names that began before this write cannot put an older copy
+   * back (see ownWrites).
    */
-  recordsAdded(names: readonly string[], known?: { targetDigest: string; resolved: ResolvedTarget }): void {
-    if (known) this.targets.remember(known.targetDigest, known.resolved);
+  recordsWritten(records: readonly IndexedRecord[]): void {
+    for (const record of records) this.targets.remember(record.target.digest, record.resolved);
     this.onChanged();
-    if (this.wanted) void this.refresh(names, true);
+    if (!this.wanted) return;
+    for (const record of records) {
+      this.ownWrites.set(record.name, ++this.ownWriteCount);
+      this.put(record);
+    }
   }
 
   /**
@@ -99,7 +112,10 @@ export class ImageCatalog {
     } finally {
       this.onChanged();
       // Queued, not applied at once: a refresh already running must not put a deleted record back.
-      if (removed) void this.enqueue(async () => names.forEach((name) => this.drop(name)), true);
+      if (removed) {
+        const asOf = this.ownWriteCount;
+        void this.enqueue(async () => names.filter((name) => !this.writtenSince(name, asOf)).forEach((name) => this.drop(name)), true);
+      }
       else void this.refresh(names, true);
     }
   }
@@ -148,7 +164,12 @@ export class ImageCatalog {
     // Whatever is queued now runs after the open refresh, so later names must not join it.
     this.openRefresh = undefined;
     const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
+    const settled = run.catch(() => undefined);
+    this.queue = settled;
+    // Nothing queued any more: every read begins after the writes noted so far.
+    void settled.then(() => {
+      if (this.queue === settled) this.ownWrites.clear();
+    });
     if (seenByReads) this.readBarrier = this.queue;
     return run;
   }
@@ -163,11 +184,14 @@ export class ImageCatalog {
 
   private async reloadNow(): Promise<void> {
     try {
+      const asOf = this.ownWriteCount;
       const { images } = await this.containerd.images.List({ filters: [] });
       const indexed = await Promise.all(images.map((record) => this.indexRecord(record)));
       const before = this.records.size;
+      const newer = [...this.records.values()].filter((record) => this.writtenSince(record.name, asOf));
       this.records.clear();
       for (const record of indexed) if (record) this.records.set(record.name, record);
+      for (const record of newer) this.records.set(record.name, record);
       this.view = undefined;
       this.loaded = true;
       this.log.debug({ records: this.records.size, before }, 'image records listed');
@@ -201,10 +225,12 @@ export class ImageCatalog {
 
   /** Reads every record before applying any, so the index never holds half a batch. */
   private async refreshNow(names: readonly string[]): Promise<void> {
+    const asOf = this.ownWriteCount;
     const read = await Promise.allSettled(names.map((name) => this.readRecord(name)));
     const failed = read.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     for (const [i, name] of names.entries()) {
+      if (this.writtenSince(name, asOf)) continue;
       const indexed = (read[i] as PromiseFulfilledResult<IndexedRecord | undefined>).value;
       if (indexed) this.put(indexed);
       else this.drop(name);
@@ -233,6 +259,11 @@ export class ImageCatalog {
       this.log.debug({ image: record.name, err }, 'image record skipped: its content is incomplete');
       return undefined;
     }
+  }
+
+  /** cri-ts wrote this record itself after `asOf`. */
+  private writtenSince(name: string, asOf: number): boolean {
+    return (this.ownWrites.get(name) ?? 0) > asOf;
   }
 
   private put(record: IndexedRecord): void {

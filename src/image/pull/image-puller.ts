@@ -23,8 +23,9 @@ export interface PulledImage {
   imageId: string;
   /** The names recorded in containerd (tag, digest, ID). */
   names: string[];
-  /** The records' target, and what it resolves to for this host (as ImageTargetResolver reads it). */
-  targetDigest: string;
+  /** What each record was written with: its labels and target, and what the target resolves to for this host (as ImageTargetResolver reads it). */
+  labels: Record<string, string>;
+  target: RootDescriptor;
   resolved: ResolvedTarget;
 }
 
@@ -190,7 +191,7 @@ export class ImagePuller {
     const names = [tagReference(ref), digestReference(ref, root.digest), imageId].filter((n): n is string => n !== undefined);
     await allStepsSettled(names.map((recordName) => upsertImageRecord(this.containerd, recordName, target, labels)));
     const size = target.size + (rootDocument.kind === 'index' ? manifestDescriptor.size : 0) + manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
-    return { imageId, names, targetDigest: root.digest, resolved: { configDigest: imageId, size, config } };
+    return { imageId, names, labels, target, resolved: { configDigest: imageId, size, config } };
   }
 
   /**

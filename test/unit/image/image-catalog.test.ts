@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import type { ContainerdClient } from '../../../src/containerd/client.js';
 import { CriError } from '../../../src/errors.js';
 import { ImageCatalog } from '../../../src/image/image-catalog.js';
+import { parseImageConfig } from '../../../src/image/image-config.js';
+import type { IndexedRecord } from '../../../src/image/image-view.js';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -215,24 +217,64 @@ describe('the image catalog as an index of containerd image records', () => {
     assert.equal((await catalog.find('registry.test/app:v1'))?.id, app.configDigest);
   });
 
-  it('sees cri-ts\'s own pull and removal at the very next read, before any event', async () => {
+  /** What the puller tells the catalog it wrote for `image` under `names`. */
+  function written(image: FakeImage, names: readonly string[]): IndexedRecord[] {
+    const config = parseImageConfig(containerd.blobs.get(image.configDigest)!, image.configDigest);
+    return names.map((name) => ({
+      name,
+      labels: {},
+      target: { digest: image.manifestDigest, mediaType: MANIFEST, size: image.manifestSize },
+      resolved: { configDigest: image.configDigest, size: image.size, config },
+    }));
+  }
+
+  it('sees cri-ts\'s own pull at the very next read without reading the records back, and its removal', async () => {
     catalog.eventsFollowed();
     await catalog.list();
     const pulled = containerd.image('pulled');
-    containerd.tag('registry.test/pulled:1', pulled);
-    containerd.tag(pulled.configDigest, pulled);
+    const names = ['registry.test/pulled:1', `registry.test/pulled@${pulled.manifestDigest}`, pulled.configDigest];
+    for (const name of names) containerd.tag(name, pulled);
     const before = changes;
-    containerd.tag(`registry.test/pulled@${pulled.manifestDigest}`, pulled);
     containerd.getDelayMs = 5;
-    catalog.recordsAdded(['registry.test/pulled:1', `registry.test/pulled@${pulled.manifestDigest}`, pulled.configDigest]);
+    catalog.recordsWritten(written(pulled, names));
     assert.ok(changes > before, 'the image filesystem meter is told at once');
-    assert.equal((await catalog.find('registry.test/pulled:1'))?.id, pulled.configDigest);
-    assert.equal(containerd.calls.getsAtOnce, 3, 'the records are read together');
+    const image = await catalog.find('registry.test/pulled:1');
+    assert.equal(image?.id, pulled.configDigest);
+    assert.deepEqual(image.recordNames, [...names].sort());
+    assert.equal(containerd.calls.get, 0, 'what cri-ts wrote is not read back');
 
-    await catalog.removeRecords(['registry.test/pulled:1', `registry.test/pulled@${pulled.manifestDigest}`, pulled.configDigest]);
+    await catalog.removeRecords(names);
     assert.equal(containerd.records.has('registry.test/pulled:1'), false);
     assert.equal(await catalog.find(pulled.configDigest), undefined);
     assert.equal(containerd.calls.list, 1);
+  });
+
+  it('a record read for an event before cri-ts wrote it again does not put the older copy back', async () => {
+    catalog.eventsFollowed();
+    await catalog.list();
+    const newer = containerd.image('newer');
+    containerd.getDelayMs = 30;
+    catalog.recordChanged('registry.test/app:v1'); // reads the record as it is now: still `app`
+    await new Promise((r) => setTimeout(r, 5));
+    containerd.tag('registry.test/app:v1', newer);
+    catalog.recordsWritten(written(newer, ['registry.test/app:v1']));
+    await catalog.settled();
+    assert.equal((await catalog.find('registry.test/app:v1'))?.id, newer.configDigest);
+  });
+
+  it('an image removed and pulled again at once is there at the next read (the removal\'s queued drop is older news)', async () => {
+    catalog.eventsFollowed();
+    await catalog.list();
+    containerd.getDelayMs = 30;
+    catalog.recordChanged(app.configDigest); // keeps the queue busy, so the removal's drop waits behind it
+    await new Promise((r) => setImmediate(r));
+    const names = ['registry.test/app:v1', `registry.test/app@${app.manifestDigest}`, app.configDigest];
+    await catalog.removeRecords(names);
+    for (const name of names) containerd.tag(name, app);
+    catalog.recordsWritten(written(app, names));
+    assert.equal((await catalog.find('registry.test/app:v1'))?.id, app.configDigest);
+    await catalog.settled();
+    assert.equal((await catalog.find('registry.test/app:v1'))?.id, app.configDigest);
   });
 
   it('lists afresh on every read while events are not followed, and once after subscribing again', async () => {
