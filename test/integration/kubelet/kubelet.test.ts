@@ -281,7 +281,7 @@ describe('kubelet v1.37.2 standalone on cri-ts', () => {
       assert.deepEqual(statsOf('web')?.containers?.map((c) => c.name), ['web']);
     });
 
-    // Needs ListMetricDescriptors and ListPodSandboxMetrics in cri-ts (branch `metrics`): until then kubelet has no container_* families.
+    // kubelet serves these families from cri-ts's ListMetricDescriptors and ListPodSandboxMetrics; with those answering empty lists it has none.
     it('/metrics/cadvisor (PodAndContainerStatsFromCRI) has container_* families for the pods, from ListPodSandboxMetrics', { timeout: 120_000 }, async () => {
       // CRI metric values are whole numbers, so CPU seconds read 0 until a container has used a whole second (as with containerd):
       // this one spins for 3 s, then idles.
