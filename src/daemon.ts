@@ -96,7 +96,8 @@ async function recoverWhenContainerdAnswers(pods: PodLifecycle, containers: Cont
       const containerCounts = await containers.recover();
       const podCounts = await pods.recover();
       log.info({ pods: podCounts, containers: containerCounts }, 'state recovered from containerd');
-      await sweepTemporaryLeases(leases, log);
+      // Not awaited: calls need the index, not the sweep of leases no operation holds.
+      void sweepTemporaryLeases(leases, log);
       return;
     } catch (err) {
       log.warn({ err, retryMs: delayMs }, 'could not recover pod sandboxes yet');

@@ -9,6 +9,7 @@ import { deleteContainerTraces } from './remove-container.js';
 import { CONTAINER_EXTENSION, decodeContainerMetadata } from './container-store.js';
 import { ContainerIo } from './io/container-io.js';
 import { removeOrphanedContainerDirs } from './orphaned-containers.js';
+import { allStepsSettled } from '../undo-stack.js';
 
 /** Exit code for a container whose task vanished while cri-ts was away, as containerd's CRI reports it. */
 const UNKNOWN_EXIT_CODE = 255;
@@ -29,15 +30,16 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
   ]);
   const counts = { running: 0, exited: 0, created: 0, cleanedUp: 0, orphansRemoved: 0 };
   counts.orphansRemoved = await removeOrphanedContainerDirs(ctx, new Set(containers.map((c) => c.id)));
-  for (const record of containers) {
+  // Each container on its own, all at once: reopening a running one's FIFOs and log is a few file opens.
+  const recoverOne = async (record: (typeof containers)[number]): Promise<void> => {
     const metadata = decodeContainerMetadata(record.extensions[CONTAINER_EXTENSION]);
-    if (!metadata) continue;
+    if (!metadata) return;
     const container = new Container(metadata);
     const log = ctx.log.child({ containerId: container.id, podId: metadata.sandboxId });
     if (metadata.state === 'exited' || metadata.state === 'unknown') {
       ctx.store.add(container);
       if (metadata.state === 'exited') counts.exited++;
-      continue;
+      return;
     }
     let task = await knownTaskOf(containerd, tasks, container.id);
     if (metadata.state === 'created') {
@@ -58,13 +60,13 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
           log.warn('container was half-created when cri-ts stopped; removing its record');
           await deleteContainerTraces(ctx, metadata);
           counts.cleanedUp++;
-          continue;
+          return;
         }
         container.rootfsMounts = mounts;
         container.taskGone = true;
         ctx.store.add(container);
         counts.created++;
-        continue;
+        return;
       }
       // Started just before cri-ts stopped, which then did not write RUNNING.
       container.metadata = { ...metadata, state: 'running', startedAtNs: nowEpochNs().toString() };
@@ -83,7 +85,7 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
         log,
       });
       counts.running++;
-      continue;
+      return;
     }
     if (task) {
       await recordContainerExit(ctx, container, task);
@@ -93,7 +95,9 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
       ctx.store.persistInBackground(container);
     }
     counts.exited++;
-  }
+  };
+  // Settled, all of them, before a failure makes the caller try the whole recovery again.
+  await allStepsSettled(containers.map(recoverOne));
   return counts;
 }
 
