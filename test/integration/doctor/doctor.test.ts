@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFile, spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { CheckResult } from '../../../src/doctor/check.js';
 import { cliPath, testConfigToml } from '../../harness/cri-ts.js';
-import { OFFLINE_MIRRORS_TOML, requireOfflineRegistry, writeBridgeConflist } from '../../harness/offline-images.js';
+import { OFFLINE_MIRRORS_TOML, PAUSE_IMAGE, requireOfflineRegistry, writeBridgeConflist } from '../../harness/offline-images.js';
+import { spawnDaemon, stopProcess, waitFor } from '../../harness/processes.js';
+import { socketAnswers } from '../../../src/server/socket.js';
+import { packageRoot } from '../../../src/package-paths.js';
 import { startStack, type TestStack } from '../../harness/stack.js';
 import { makeTestDir } from '../../harness/test-dir.js';
 
@@ -99,5 +102,64 @@ describe('cri-ts doctor on a node that is not ready', () => {
     assert.equal(run.code, 1);
     assert.match(run.stdout, /^fail +config +.*unknown config key `containerd\.adress`/m);
     assert.match(run.stdout, /^0 ok, 0 warn, 1 fail$/m);
+  });
+});
+
+describe('cri-ts doctor before and after scripts/start.sh (the README\'s first command)', () => {
+  let dir: string;
+  let remove: () => Promise<void>;
+  let config: string;
+  let started: ChildProcess | undefined;
+  const socket = (): string => join(dir, 'cri-ts.sock');
+  const checksOf = async (): Promise<{ code: number; checks: Map<string, CheckResult>; results: CheckResult[] }> => {
+    const run = await doctor(['--config', config, '--json']);
+    const results = JSON.parse(run.stdout) as CheckResult[];
+    return { code: run.code, checks: byName(results), results };
+  };
+
+  before(async () => {
+    await requireOfflineRegistry();
+    ({ dir, remove } = await makeTestDir('doctor-start'));
+    await mkdir(join(dir, 'cni-conf'), { recursive: true });
+    config = join(dir, 'cri-ts.toml');
+    // No containerd runs at this address: cri-ts is to start its own, as on a fresh machine.
+    await writeFile(config, testConfigToml(dir, { containerdAddress: join(dir, 'no-containerd.sock'), managed: true, topLevelToml: `sandbox_image = "${PAUSE_IMAGE}"`, extraToml: OFFLINE_MIRRORS_TOML }));
+  });
+  after(async () => {
+    if (started) await stopProcess(started);
+    await remove();
+  });
+
+  it('before: fails what start.sh cannot do (no network config), says the managed containerd can start, and exits 1', async () => {
+    const { code, checks } = await checksOf();
+    assert.equal(code, 1);
+    assert.equal(checks.get('containerd')?.status, 'ok', checks.get('containerd')?.detail);
+    assert.match(checks.get('containerd')?.detail ?? '', /no socket at .*no-containerd\.sock; cri-ts will start its own: \S*containerd /);
+    assert.equal(checks.get('socket')?.status, 'ok');
+    assert.match(checks.get('socket')?.detail ?? '', /is ready for .*cri-ts\.sock/);
+    assert.equal(checks.get('cni')?.status, 'fail');
+    assert.match(checks.get('cni')?.fix ?? '', /install a network add-on/);
+  });
+
+  it('after: with a network config and scripts/start.sh running, containerd (its own), the socket, CNI and the sandbox image pass', { timeout: 300_000 }, async () => {
+    await writeBridgeConflist(join(dir, 'cni-conf'), { name: 'doctor-start', bridge: 'critsdocs0', subnet: '10.227.0.0/16', ipamDir: join(dir, 'ipam') });
+    const child = spawnDaemon('bash', [join(packageRoot, 'scripts', 'start.sh'), '--config', config], join(dir, 'start.log'));
+    started = child;
+    await waitFor('cri-ts from scripts/start.sh', async () => {
+      if (child.exitCode !== null) throw new Error(`scripts/start.sh exited with ${child.exitCode}; see ${join(dir, 'start.log')}`);
+      return socketAnswers(socket());
+    }, 240_000);
+    const { code, checks, results } = await checksOf();
+    for (const name of ['config', 'containerd', 'socket', 'cni', 'sandbox image', 'runtime runc']) {
+      assert.equal(checks.get(name)?.status, 'ok', `${name}: ${checks.get(name)?.detail}`);
+    }
+    assert.match(checks.get('containerd')?.detail ?? '', /^cri-ts's managed containerd \S+ answers at /);
+    assert.match(checks.get('socket')?.detail ?? '', /a server answers at .*cri-ts\.sock \(mode 0660\)/);
+    // start.sh turns ip_forward on; the exit status still follows any check this host itself fails.
+    assert.equal(checks.get('ip_forward')?.status, 'ok', checks.get('ip_forward')?.detail);
+    assert.equal(code, results.some((r) => r.status === 'fail') ? 1 : 0);
+
+    assert.equal(await stopProcess(child), 0, 'cri-ts stops cleanly on SIGTERM');
+    started = undefined;
   });
 });

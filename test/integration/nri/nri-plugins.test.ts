@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { criClient } from '../../harness/cri-client.js';
 import { crictl, crictlJson } from '../../harness/crictl.js';
+import { describeLeaks, type LeakList, listLeaks } from '../../harness/leak-list.js';
 import { type ExternalNriPlugin, nriPluginSynchronized, nriTestPluginBinary, type NriTestEvent, readNriEvents, startExternalNriPlugin } from '../../harness/nri-plugin.js';
 import { type PodFixture, startPodFixture } from '../../harness/pod-fixture.js';
 import { waitFor } from '../../harness/processes.js';
@@ -41,6 +42,32 @@ describe('NRI plugins built on containerd/nri drive pods and containers on real 
     const path = (await inspect(id)).info.runtimeSpec.linux?.cgroupsPath ?? '';
     const controller = file.split('.')[0]!;
     return (await readFile(join('/sys/fs/cgroup', controller, path, file), 'utf8')).trim();
+  };
+
+  /**
+   * What the fixture's cri-ts holds on the host and in containerd (its pod
+   * stays up throughout): a case whose containers are all removed must end
+   * with what it began with.
+   */
+  const traces = (): Promise<LeakList> =>
+    listLeaks({
+      root: join(fixture.stack.dir, 'cri-ts-root'),
+      state: join(fixture.stack.dir, 'cri-ts-state'),
+      testDir: fixture.stack.dir,
+      containerd: () => fixture.stack.client,
+      containerdAddress: () => fixture.stack.containerd.address,
+      bridge: 'critsnri0',
+      ipamDir: join(fixture.stack.dir, 'ipam'),
+      cgroupParent: '/crits-nri-has-no-parent',
+    });
+  const assertNothingLeftSince = async (before: LeakList): Promise<void> => {
+    let now = await traces();
+    // Creation leases are released, and shims exit, just after the replies.
+    for (let i = 0; i < 50 && describeLeaks(now) !== describeLeaks(before); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await traces();
+    }
+    assert.equal(describeLeaks(now), describeLeaks(before), 'what is left now differs from what was there before');
   };
 
   before(async () => {
@@ -149,6 +176,7 @@ describe('NRI plugins built on containerd/nri drive pods and containers on real 
 
   it('drops a plugin that hangs past plugin_request_timeout, with a log line; the container is created without it', async () => {
     const hanging = await external('hangs', '30');
+    const before = await traces();
     const started = Date.now();
     const c = await fixture.run(['sleep', '60'], { annotations: { 'nri-test.hangs/hang': 'true' } });
     assert.ok(Date.now() - started < 8000);
@@ -160,15 +188,18 @@ describe('NRI plugins built on containerd/nri drive pods and containers on real 
     await waitFor('the launched plugin’s start event', async () => about(await launchedEvents(), next.id).includes('StartContainer'));
     assert.deepEqual(about(await hanging.events(), next.id), []);
     for (const id of [c.id, next.id]) assert.equal((await crictl(fixture.stack.criTs.socket, ['rm', '-f', id])).code, 0);
+    await assertNothingLeftSince(before);
   });
 
   it('drops a plugin that crashes in the middle of a request; the container is created without it', async () => {
     const crashing = await external('crashes', '40');
+    const before = await traces();
     const c = await fixture.run(['sleep', '60'], { annotations: { 'nri-test.crashes/crash': 'true' } });
     assert.equal((await inspect(c.id)).status.state, 'CONTAINER_RUNNING');
     await waitFor('the crash', () => crashing.process.exitCode !== null);
     assert.match(await criTsLog(), /"plugin":"40-crashes"[^\n]*"msg":"NRI plugin (dropped|disconnected)"/);
     assert.equal((await crictl(fixture.stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+    await assertNothingLeftSince(before);
   });
 
   it('drops a plugin that answers garbage; the container is created without it', async () => {
@@ -191,12 +222,14 @@ describe('NRI plugins built on containerd/nri drive pods and containers on real 
     };
     await runtime.call('nri.pkg.api.v1alpha1.Runtime', 'RegisterPlugin', encodeMessage('RegisterPluginRequest', { pluginName: 'garbage', pluginIdx: '45' }), 5000);
     await waitFor('the garbage plugin to be synchronized', async () => configured && nriPluginSynchronized(await criTsLog(), '45-garbage'));
+    const before = await traces();
     const c = await fixture.run(['sleep', '60']);
     assert.equal((await inspect(c.id)).status.state, 'CONTAINER_RUNNING');
     assert.match(await criTsLog(), /"plugin":"45-garbage","reason":"it broke the protocol[^\n]*"msg":"NRI plugin dropped"/);
     await waitFor('cri-ts to close the connection', () => mux.isClosed);
     peer.destroy();
     assert.equal((await crictl(fixture.stack.criTs.socket, ['rm', '-f', c.id])).code, 0);
+    await assertNothingLeftSince(before);
   });
 
   it('applies a plugin’s updates to other containers, asked in its CreateContainer answer or on its own', async () => {
