@@ -246,7 +246,10 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     config,
     log,
     restrictOomScoreAdj,
-    containerd: { address: client.address, check: reuseRecentSuccess(async (timeoutMs) => void (await client.version({ timeoutMs })), CONTAINERD_ANSWER_REUSE_MS) },
+    containerd: {
+      address: client.address,
+      check: reuseRecentSuccess(async (timeoutMs) => void (await client.version({ timeoutMs })), CONTAINERD_ANSWER_REUSE_MS, undefined, () => client.isConnected()),
+    },
     networkConfigs,
     imageFsUsage,
     images,

@@ -124,6 +124,11 @@ export class ContainerdClient {
     }
   }
 
+  /** A connection to containerd is up now; says nothing of whether containerd still answers on it. */
+  isConnected(): boolean {
+    return this.connection.isConnected();
+  }
+
   close(): void {
     this.connection.close();
   }

@@ -180,6 +180,11 @@ export class ContainerdConnection {
     return call;
   }
 
+  /** The channel has a live connection to containerd now (a dead containerd's closed socket drops it at once). */
+  isConnected(): boolean {
+    return this.channel.getConnectivityState(false) === grpc.connectivityState.READY;
+  }
+
   close(): void {
     this.client.close();
   }

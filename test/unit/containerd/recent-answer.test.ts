@@ -43,3 +43,39 @@ describe('reuseRecentSuccess', () => {
     assert.equal(calls.length, 1);
   });
 });
+
+describe('reuseRecentSuccess with the connection state', () => {
+  it('past maxAgeMs, while connected to a containerd that answered, passes at once and probes again behind the caller', async () => {
+    let now = 0;
+    let connected = true;
+    const { probe, calls } = probeScript(['ok', 'fail', 'fail', 'fail', 'ok']);
+    const check = reuseRecentSuccess(probe, 1000, () => now, () => connected);
+    await check(10);
+    now = 5000;
+    await check(10); // passes; its background probe fails
+    assert.equal(calls.length, 2);
+    await new Promise((r) => setImmediate(r));
+    await assert.rejects(check(10), /does not answer/, 'after a failed probe the check waits for the next one');
+    connected = false;
+    now = 6000;
+    await assert.rejects(check(10), /does not answer/);
+    await check(10);
+    assert.equal(calls.length, 5);
+  });
+
+  it('waits for a probe while the connection is down, even right after a success went stale', async () => {
+    let now = 0;
+    const { probe, calls } = probeScript(['ok', 'fail']);
+    const check = reuseRecentSuccess(probe, 1000, () => now, () => false);
+    await check(10);
+    now = 1001;
+    await assert.rejects(check(10), /does not answer/);
+    assert.equal(calls.length, 2);
+  });
+
+  it('waits for the first probe even when connected', async () => {
+    const { probe } = probeScript(['fail']);
+    const check = reuseRecentSuccess(probe, 1000, () => 0, () => true);
+    await assert.rejects(check(10), /does not answer/);
+  });
+});
