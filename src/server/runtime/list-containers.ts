@@ -1,10 +1,15 @@
 import type { ListContainersRequest__Output } from '../../generated/cri/runtime/v1/ListContainersRequest.js';
-import type { ListContainersResponse } from '../../generated/cri/runtime/v1/ListContainersResponse.js';
+import type { ContainerMetadata } from '../../container/container.js';
+import { CachedItemEncodings, repeatedFieldOneReply } from '../cached-item-encodings.js';
 import type { ServerContext } from '../context.js';
+import type { EncodedResponse } from '../encoded-response.js';
 import { criContainerState, toCriContainer } from './container-view.js';
 
-/** From the in-memory index; filters are ANDed (id prefix, pod id prefix, state, every label). */
-export async function listContainers(ctx: ServerContext, request: ListContainersRequest__Output): Promise<ListContainersResponse> {
+// A container's metadata object is replaced whenever its record changes; the state and image are checked too.
+const encodings = new CachedItemEncodings<ContainerMetadata>('runtime.v1.Container');
+
+/** From the in-memory index, each container's entry encoded once until it changes; filters are ANDed (id prefix, pod id prefix, state, every label). */
+export async function listContainers(ctx: ServerContext, request: ListContainersRequest__Output): Promise<EncodedResponse> {
   await ctx.recovered;
   const filter = request.filter;
   const containers = ctx.containers.list().filter((c) => {
@@ -15,5 +20,7 @@ export async function listContainers(ctx: ServerContext, request: ListContainers
     const labels = c.metadata.config.labels;
     return Object.entries(filter.labelSelector).every(([k, v]) => labels[k] === v);
   });
-  return { containers: containers.map(toCriContainer) };
+  return repeatedFieldOneReply(
+    containers.map((c) => encodings.bytesOf(c.metadata, `${c.metadata.state} ${c.metadata.imageRef} ${c.metadata.imageId}`, () => toCriContainer(c))),
+  );
 }
