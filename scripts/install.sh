@@ -49,7 +49,7 @@ fi
 if [ "$build" = 1 ]; then
   bash "$src/scripts/install-deps.sh"
 fi
-[ -f "$src/dist/src/cli/main.js" ] || { echo "install.sh: $src/dist is not built; run without --no-build" >&2; exit 1; }
+[ -f "$src/dist/bin/cri-ts.mjs" ] || { echo "install.sh: $src/dist is not built; run without --no-build" >&2; exit 1; }
 node=$(command -v node) || { echo "install.sh: node is not on PATH" >&2; exit 1; }
 
 # 1. The tree, staged beside its place and swapped in, so a failed copy leaves the old one.
@@ -59,7 +59,7 @@ stage=$(mktemp -d "$parent/.cri-ts-stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/dist"
 cp -a "$src/package.json" "$src/package-lock.json" "$src/api" "$src/config" "$src/libexec" "$stage/"
-cp -a "$src/dist/src" "$stage/dist/"
+cp -a "$src/dist/bin" "$src/dist/src" "$stage/dist/"
 find "$stage/dist" -name '*.map' -delete
 mkdir "$stage/node_modules"
 cp -a "$src/node_modules/." "$stage/node_modules/"
@@ -83,7 +83,7 @@ mkdir -p "$bindir"
 cat > "$bindir/cri-ts.new" <<EOF
 #!/bin/sh
 # Written by cri-ts's scripts/install.sh: runs the cri-ts installed in $prefix.
-exec $node --max-semi-space-size=2 $prefix/dist/src/cli/main.js "\$@"
+exec $node --max-semi-space-size=2 $prefix/dist/bin/cri-ts.mjs "\$@"
 EOF
 chmod 0755 "$bindir/cri-ts.new"
 mv "$bindir/cri-ts.new" "$bindir/cri-ts"

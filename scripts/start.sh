@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # Node flags: see src/cli/node-flags.ts.
-exec node --max-semi-space-size=2 dist/src/cli/main.js serve "$@"
+exec node --max-semi-space-size=2 dist/bin/cri-ts.mjs serve "$@"

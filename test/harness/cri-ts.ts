@@ -6,7 +6,8 @@ import { socketAnswers } from '../../src/server/socket.js';
 import { CRI_TS_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { spawnDaemon, stopProcess, waitFor } from './processes.js';
 
-export const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** The command as it ships: the bundle `npm run build` makes (scripts/bundle.mjs). */
+export const cliPath = fileURLToPath(new URL('../../bin/cri-ts.mjs', import.meta.url));
 
 export interface TestCriTs {
   readonly socket: string;
