@@ -93,8 +93,11 @@ async function recoverWhenContainerdAnswers(pods: PodLifecycle, containers: Cont
   for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
     try {
       // Containers first: cleaning up a half-created pod removes its containers through the index.
+      // The pods' records and tasks are read meanwhile: recovering containers changes neither.
+      const podSnapshot = pods.readRecoverySnapshot();
+      podSnapshot.catch(() => undefined); // awaited below, unless the containers' recovery fails first
       const containerCounts = await containers.recover();
-      const podCounts = await pods.recover();
+      const podCounts = await pods.recover(podSnapshot);
       log.info({ pods: podCounts, containers: containerCounts }, 'state recovered from containerd');
       // Not awaited: calls need the index, not the sweep of leases no operation holds.
       void sweepTemporaryLeases(leases, log);

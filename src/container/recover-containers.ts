@@ -29,7 +29,6 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
     listTasks(containerd),
   ]);
   const counts = { running: 0, exited: 0, created: 0, cleanedUp: 0, orphansRemoved: 0 };
-  counts.orphansRemoved = await removeOrphanedContainerDirs(ctx, new Set(containers.map((c) => c.id)));
   // Each container on its own, all at once: reopening a running one's FIFOs and log is a few file opens.
   const recoverOne = async (record: (typeof containers)[number]): Promise<void> => {
     const metadata = decodeContainerMetadata(record.extensions[CONTAINER_EXTENSION]);
@@ -97,7 +96,8 @@ export async function recoverContainers(ctx: ContainerContext): Promise<{ runnin
     counts.exited++;
   };
   // Settled, all of them, before a failure makes the caller try the whole recovery again.
-  await allStepsSettled(containers.map(recoverOne));
+  // Directories of containers without a record are removed meanwhile: none of them is one of these.
+  [counts.orphansRemoved] = await allStepsSettled([removeOrphanedContainerDirs(ctx, new Set(containers.map((c) => c.id))), allStepsSettled(containers.map(recoverOne))]);
   return counts;
 }
 

@@ -8,7 +8,14 @@ import { readStoredSpec } from '../records/stored-spec.js';
 import type { PortForwarder } from '../streaming/types.js';
 import type { PodContext } from './pod-context.js';
 import { podPortForwarder } from './port-forward.js';
-import { leftoverSandboxRecords, onSandboxTaskExit, reconcileSandboxStates, recoverSandboxes } from './recover-sandboxes.js';
+import {
+  leftoverSandboxRecords,
+  onSandboxTaskExit,
+  type PodRecoverySnapshot,
+  readPodRecoverySnapshot,
+  reconcileSandboxStates,
+  recoverSandboxes,
+} from './recover-sandboxes.js';
 import { recordExists } from '../records/container-records.js';
 import { removeSandbox } from './remove-sandbox.js';
 import { runSandbox } from './run-sandbox.js';
@@ -99,11 +106,19 @@ export class PodLifecycle implements PodLookup {
   }
 
   /**
+   * Starts reading what recover() rebuilds the index from, so that the read
+   * overlaps the containers' recovery (which changes no pod record or pause task).
+   */
+  readRecoverySnapshot(): Promise<PodRecoverySnapshot> {
+    return readPodRecoverySnapshot(this.ctx);
+  }
+
+  /**
    * Rebuilds the pod index from containerd (at start, before any pod call is
    * answered). A pod whose creation was cut short is removed, under its lock.
    */
-  async recover(): Promise<{ ready: number; notReady: number; cleanedUp: number; orphansRemoved: number }> {
-    const { ready, notReady, halfCreated, recorded } = await recoverSandboxes(this.ctx);
+  async recover(snapshot: Promise<PodRecoverySnapshot> = this.readRecoverySnapshot()): Promise<{ ready: number; notReady: number; cleanedUp: number; orphansRemoved: number }> {
+    const { ready, notReady, halfCreated, recorded } = await recoverSandboxes(this.ctx, snapshot);
     for (const sandbox of halfCreated) {
       this.ctx.log.warn({ podId: sandbox.id }, 'pod sandbox was half-created when cri-ts stopped; removing it');
       await this.ctx.store.lock

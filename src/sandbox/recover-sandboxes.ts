@@ -14,16 +14,27 @@ export interface RecoveredSandboxes {
   recorded: Set<string>;
 }
 
-/**
- * Rebuilds the pod index from containerd when cri-ts starts: each pod's
- * record gives its metadata, its task tells whether it is still READY.
- */
-export async function recoverSandboxes(ctx: PodContext): Promise<RecoveredSandboxes> {
-  // Two calls whatever the number of pods: their records, and every task's state.
+/** What recovery reads from containerd: every pod record, and every task's state. */
+export interface PodRecoverySnapshot {
+  records: Awaited<ReturnType<PodContext['containerd']['containers']['List']>>['containers'];
+  tasks: ReadonlyMap<string, TaskState>;
+}
+
+/** Two calls whatever the number of pods: their records, and every task's state. */
+export async function readPodRecoverySnapshot(ctx: PodContext): Promise<PodRecoverySnapshot> {
   const [{ containers }, tasks] = await Promise.all([
     ctx.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.sandboxKind}`] }),
     listTasks(ctx.containerd),
   ]);
+  return { records: containers, tasks };
+}
+
+/**
+ * Rebuilds the pod index from containerd when cri-ts starts: each pod's
+ * record gives its metadata, its task tells whether it is still READY.
+ */
+export async function recoverSandboxes(ctx: PodContext, snapshot: Promise<PodRecoverySnapshot>): Promise<RecoveredSandboxes> {
+  const { records: containers, tasks } = await snapshot;
   const recovered: RecoveredSandboxes = { ready: 0, notReady: 0, halfCreated: [], recorded: new Set(containers.map((c) => c.id)) };
   for (const record of containers) {
     const metadata = decodeSandboxMetadata(record.extensions[SANDBOX_EXTENSION]);
