@@ -19,6 +19,7 @@ export function reuseRecentSuccess(
   let answeredAt = Number.NEGATIVE_INFINITY;
   let lastFailed = false;
   let inFlight: Promise<void> | undefined;
+  let probeSoon: NodeJS.Timeout | undefined;
   const probeOnce = (timeoutMs: number): Promise<void> => {
     inFlight ??= probe(timeoutMs)
       .then(
@@ -39,7 +40,14 @@ export function reuseRecentSuccess(
   return (timeoutMs) => {
     if (now() - answeredAt <= maxAgeMs) return Promise.resolve();
     if (answeredAt !== Number.NEGATIVE_INFINITY && !lastFailed && connected()) {
-      probeOnce(timeoutMs).catch(() => undefined);
+      // On a timer, not at once: the caller's reply goes out first, with no containerd call ahead of it.
+      if (!inFlight && !probeSoon) {
+        probeSoon = setTimeout(() => {
+          probeSoon = undefined;
+          probeOnce(timeoutMs).catch(() => undefined);
+        }, 1);
+        probeSoon.unref();
+      }
       return Promise.resolve();
     }
     return probeOnce(timeoutMs);
