@@ -10,8 +10,9 @@
 #   --no-build    install dist/ as it is, without scripts/install-deps.sh
 #
 # What it does: builds (install-deps.sh: Debian packages, node modules, tsc);
-# copies package.json, dist/src, api/, config/, libexec/ and the production node modules
-# to PREFIX; writes BINDIR/cri-ts, which runs this node on PREFIX's main.js;
+# copies package.json, dist/bin (the bundle: cri-ts and the node modules it
+# uses, in a few files), api/, config/ and libexec/ to PREFIX; writes
+# BINDIR/cri-ts, which runs this node on PREFIX's dist/bin/cri-ts.mjs;
 # writes ETC/cri-ts/config.toml from config/config.toml when there is none;
 # installs config/cri-ts.service to ETC/systemd/system when that directory
 # exists (replaced each time: local changes go in a drop-in); writes
@@ -58,13 +59,10 @@ mkdir -p "$parent"
 stage=$(mktemp -d "$parent/.cri-ts-stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/dist"
-cp -a "$src/package.json" "$src/package-lock.json" "$src/api" "$src/config" "$src/libexec" "$stage/"
-cp -a "$src/dist/bin" "$src/dist/src" "$stage/dist/"
+cp -a "$src/package.json" "$src/api" "$src/config" "$src/libexec" "$stage/"
+# The bundle holds every module cri-ts runs: no node_modules, no dist/src.
+cp -a "$src/dist/bin" "$stage/dist/"
 find "$stage/dist" -name '*.map' -delete
-mkdir "$stage/node_modules"
-cp -a "$src/node_modules/." "$stage/node_modules/"
-# Offline: drops what only building and testing need (typescript, execa, @types).
-(cd "$stage" && npm prune --omit=dev --offline --no-audit --no-fund --loglevel=error >/dev/null)
 touch "$stage/$marker"
 chmod 0755 "$stage"
 if [ -e "$prefix" ]; then

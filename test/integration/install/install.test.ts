@@ -56,22 +56,24 @@ describe('scripts/install.sh into a temporary prefix and /etc root', () => {
     assert.match(unit, new RegExp(`^ExecStart=${bin}/cri-ts serve --config ${config}$`, 'm'));
   });
 
-  it('installs only what running needs: no tests, no build tools', async () => {
+  it('installs only what running needs: the bundle, no modules, no tests, no build tools', async () => {
     assert.ok(await exists(join(prefix, 'libexec', 'command-helper.pl')));
     assert.ok(await exists(join(prefix, 'api', 'cri', 'v1', 'api.proto')));
-    assert.equal(await exists(join(prefix, 'dist', 'test')), false);
-    assert.equal(await exists(join(prefix, 'node_modules', 'typescript')), false);
-    assert.ok(await exists(join(prefix, 'node_modules', '@grpc', 'grpc-js')));
+    assert.ok(await exists(join(prefix, 'dist', 'bin', 'cri-ts.mjs')));
+    for (const left of ['node_modules', join('dist', 'src'), join('dist', 'test')]) assert.equal(await exists(join(prefix, left)), false, left);
   });
 
-  it('the installed cri-ts serves', async () => {
+  it('the installed cri-ts serves, /metrics too (prom-client, loaded on demand from the bundle)', async () => {
     const serveDir = join(dir, 'serve');
     await mkdir(serveDir);
     const config = join(serveDir, 'cri-ts.toml');
-    await writeFile(config, testConfigToml(serveDir, { containerdAddress: join(serveDir, 'no-containerd.sock') }));
+    const metricsAddress = '127.0.0.1:19187';
+    await writeFile(config, testConfigToml(serveDir, { containerdAddress: join(serveDir, 'no-containerd.sock'), extraToml: `[metrics]\naddress = "${metricsAddress}"` }));
     const daemon = spawnDaemon(join(bin, 'cri-ts'), ['serve', '--config', config], join(serveDir, 'cri-ts.log'));
     try {
       await waitFor('the installed cri-ts to listen', () => socketAnswers(join(serveDir, 'cri-ts.sock')), 30_000);
+      const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+      assert.match(metrics, /^# TYPE cri_ts_grpc_server_handled_total counter$/m);
     } finally {
       assert.equal(await stopProcess(daemon), 0, await readFile(join(serveDir, 'cri-ts.log'), 'utf8'));
     }
