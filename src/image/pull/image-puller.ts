@@ -96,9 +96,23 @@ export class ImagePuller {
     const name = formatImageReference(ref);
     const log = this.log.child({ image: name });
     const started = Date.now();
-    const source = await resolveSource(this.config.registry, ref, credentials, this.config.imagePullProgressTimeoutMs);
+    // The lease is made while the registry resolves the reference: one round trip less before the first byte.
+    const [resolved, lease] = await Promise.allSettled([
+      resolveSource(this.config.registry, ref, credentials, this.config.imagePullProgressTimeoutMs),
+      this.containerd.temporaryLeases.create('pull', LEASE_EXPIRY_MS),
+    ]);
+    if (resolved.status === 'rejected') {
+      if (lease.status === 'fulfilled') {
+        await this.containerd.temporaryLeases
+          .release(lease.value)
+          .catch((err: unknown) => log.warn({ lease: lease.value, err }, 'could not delete the pull lease yet; retrying in the background'));
+      }
+      throw resolved.reason;
+    }
+    if (lease.status === 'rejected') throw lease.reason;
+    const source = resolved.value;
+    const leaseId = lease.value;
     log.info({ digest: source.root.digest, from: source.client.host }, 'pulling image');
-    const leaseId = await this.containerd.temporaryLeases.create('pull', LEASE_EXPIRY_MS);
     let failed = false;
     try {
       const result = await this.fetchAndStore(ref, source, leaseId, log, written);
