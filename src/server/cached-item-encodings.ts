@@ -1,6 +1,7 @@
 import type protobuf from 'protobufjs/light.js';
 import { protoRoot } from '../proto/descriptors.js';
 import { EncodedResponse } from './encoded-response.js';
+import { tag, varintSize, WireType, writeVarint } from './protobuf-wire.js';
 
 /**
  * The wire bytes of list items, kept per item until it changes: a pod's or a
@@ -28,13 +29,7 @@ export class CachedItemEncodings<Key extends object> {
   }
 }
 
-const FIELD_1_LENGTH_DELIMITED = (1 << 3) | 2;
-
-function varintSize(value: number): number {
-  let size = 1;
-  for (let v = value; v >= 0x80; v >>>= 7) size++;
-  return size;
-}
+const ITEM_TAG = tag(1, WireType.lengthDelimited);
 
 /** A reply whose one field is `repeated Item ... = 1` (ListPodSandboxResponse, ListContainersResponse), from its items' bytes. */
 export function repeatedFieldOneReply(items: readonly Uint8Array[]): EncodedResponse {
@@ -43,14 +38,8 @@ export function repeatedFieldOneReply(items: readonly Uint8Array[]): EncodedResp
   const out = Buffer.allocUnsafe(size);
   let at = 0;
   for (const item of items) {
-    out[at++] = FIELD_1_LENGTH_DELIMITED;
-    for (let v = item.length; ; v >>>= 7) {
-      if (v < 0x80) {
-        out[at++] = v;
-        break;
-      }
-      out[at++] = (v & 0x7f) | 0x80;
-    }
+    out[at++] = ITEM_TAG;
+    at = writeVarint(out, at, item.length);
     out.set(item, at);
     at += item.length;
   }

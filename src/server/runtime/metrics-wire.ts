@@ -1,5 +1,6 @@
 import type { MetricFamily } from '../../stats/metric-families.js';
 import type { MetricSample, PodMetricSet } from '../../stats/pod-metrics.js';
+import { tag, varintSize, WireType, writeVarint } from '../protobuf-wire.js';
 
 /*
  * ListPodSandboxMetricsResponse in protobuf wire form, written directly: at a
@@ -15,45 +16,8 @@ import type { MetricSample, PodMetricSet } from '../../stats/pod-metrics.js';
  *   UInt64Value { uint64 value = 1; }   enum MetricType { COUNTER = 0; GAUGE = 1; }
  */
 
-const LEN = 2; // wire type of length-delimited fields
-const VARINT = 0;
-const tag = (field: number, wireType: number): number => (field << 3) | wireType;
-
-// Values below 2^31 take the number path: most are, and bigint arithmetic allocates.
-const SMALL = 0x80000000;
-
-function varintSize(value: bigint | number): number {
-  if (value < SMALL) {
-    const v = Number(value);
-    return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-  }
-  let v = BigInt(value);
-  let size = 1;
-  while (v >= 0x80n) {
-    v >>= 7n;
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buffer: Buffer, at: number, value: bigint | number): number {
-  if (value < SMALL) {
-    let v = Number(value);
-    while (v >= 0x80) {
-      buffer[at++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buffer[at++] = v;
-    return at;
-  }
-  let v = BigInt(value);
-  while (v >= 0x80n) {
-    buffer[at++] = Number(v & 0x7fn) | 0x80;
-    v >>= 7n;
-  }
-  buffer[at++] = Number(v);
-  return at;
-}
+const LEN = WireType.lengthDelimited;
+const VARINT = WireType.varint;
 
 /** A field's bytes: tag, then the value's varint or length and bytes. */
 function field(number: number, value: Buffer | bigint | number): Buffer {
