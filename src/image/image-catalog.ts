@@ -115,8 +115,9 @@ export class ImageCatalog {
       if (removed) {
         const asOf = this.ownWriteCount;
         void this.enqueue(async () => names.filter((name) => !this.writtenSince(name, asOf)).forEach((name) => this.drop(name)), true);
+      } else {
+        void this.refresh(names, true);
       }
-      else void this.refresh(names, true);
     }
   }
 

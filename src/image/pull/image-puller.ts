@@ -102,11 +102,7 @@ export class ImagePuller {
       this.containerd.temporaryLeases.create('pull', LEASE_EXPIRY_MS),
     ]);
     if (resolved.status === 'rejected') {
-      if (lease.status === 'fulfilled') {
-        await this.containerd.temporaryLeases
-          .release(lease.value)
-          .catch((err: unknown) => log.warn({ lease: lease.value, err }, 'could not delete the pull lease yet; retrying in the background'));
-      }
+      if (lease.status === 'fulfilled') await this.releaseLease(lease.value, false, log);
       throw resolved.reason;
     }
     if (lease.status === 'rejected') throw lease.reason;
@@ -125,10 +121,15 @@ export class ImagePuller {
       failed = true;
       throw err;
     } finally {
-      await this.containerd.temporaryLeases
-        .release(leaseId, { sync: failed })
-        .catch((err: unknown) => log.warn({ lease: leaseId, err }, 'could not delete the pull lease yet; retrying in the background'));
+      await this.releaseLease(leaseId, failed, log);
     }
+  }
+
+  /** `sync` makes containerd collect at once what only the lease held; a Delete it misses is retried in the background. */
+  private async releaseLease(id: string, sync: boolean, log: Logger): Promise<void> {
+    await this.containerd.temporaryLeases
+      .release(id, { sync })
+      .catch((err: unknown) => log.warn({ lease: id, err }, 'could not delete the pull lease yet; retrying in the background'));
   }
 
   private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, log: Logger, written: { bytes: number }): Promise<PulledImage> {
