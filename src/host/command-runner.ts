@@ -18,7 +18,17 @@ const HELPER_GRACE_MS = 10_000;
 const PERL = '/usr/bin/perl';
 const HELPER_SCRIPT = `${packageRoot}libexec/command-helper.pl`;
 
-const Flag = { input: 1, ownProcessGroup: 2, env: 4, cwd: 8, timeout: 16 } as const;
+const Flag = { input: 1, ownProcessGroup: 2, env: 4, cwd: 8, timeout: 16, pinNetns: 32 } as const;
+/** unshare(2) and mount(2) by architecture, for pinning a netns in the helper; elsewhere `ip netns add` does it. */
+const NETNS_SYSCALLS: Partial<Record<NodeJS.Architecture, { unshare: number; mount: number }>> = {
+  x64: { unshare: 272, mount: 165 },
+  arm64: { unshare: 97, mount: 40 },
+};
+
+/** A request to the helper: a command, or (pinNetns) no program at all (see the helper's header). */
+export interface HelperRequest extends CommandRequest {
+  pinNetns?: boolean;
+}
 const signalNames = new Map(Object.entries(constants.signals).map(([name, number]) => [number, name]));
 const errnoNames = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 
@@ -34,14 +44,15 @@ function lengthPrefixed(value: string): Buffer[] {
 }
 
 /** One request frame for libexec/command-helper.pl (its header says the layout). */
-export function encodeHelperRequest(id: number, request: CommandRequest): Buffer {
+export function encodeHelperRequest(id: number, request: HelperRequest): Buffer {
   const env = request.env ? Object.entries(request.env).map(([key, value]) => `${key}=${value}`) : [];
   const flags =
     (request.input !== undefined ? Flag.input : 0) |
     (request.ownProcessGroup ? Flag.ownProcessGroup : 0) |
     (request.env ? Flag.env : 0) |
     (request.cwd !== undefined ? Flag.cwd : 0) |
-    (request.timeoutMs !== undefined ? Flag.timeout : 0);
+    (request.timeoutMs !== undefined ? Flag.timeout : 0) |
+    (request.pinNetns ? Flag.pinNetns : 0);
   const payload = Buffer.concat([
     uint32(id),
     uint32(Math.min(Math.max(Math.ceil(request.timeoutMs ?? 0), 0), 0xffffffff)),
@@ -149,10 +160,18 @@ export class CommandHelper {
     }
   }
 
-  run(request: CommandRequest): Promise<CommandResult> {
+  /** Whether commands run in the helper (perl is there and it was not stopped). */
+  get runsCommands(): boolean {
+    return this.available && !this.stopped;
+  }
+
+  run(request: HelperRequest): Promise<CommandResult> {
     this.start();
     const child = this.child;
-    if (!child?.stdin?.writable) return runCommandHere(request);
+    if (!child?.stdin?.writable) {
+      if (request.pinNetns) return Promise.resolve({ timedOut: false, stdout: '', stderr: '', startError: 'ENOTSUP' });
+      return runCommandHere(request);
+    }
     const id = this.nextId++;
     if (this.pending.size === 0) this.hold(true);
     let backstop: NodeJS.Timeout | undefined;
@@ -208,5 +227,24 @@ export async function runCommandOrThrow(file: string, args: readonly string[], o
   const request = { file, args, ...options };
   const result = await runCommand(request);
   if (result.exitCode === 0 && !result.timedOut) return result.stdout;
+  throw new CriError(result.timedOut ? 'DeadlineExceeded' : 'Internal', describeFailure(request, result));
+}
+
+/**
+ * Makes a network namespace and pins it at `path`, an existing empty file,
+ * from the helper: a child it forks unshares its netns and bind-mounts it
+ * there, no program started (`ip netns add` took 8.5 ms a pod here, 3.5 of
+ * them CPU). False when the helper cannot (not running, or an architecture
+ * whose syscall numbers are not listed): the caller runs `ip` then.
+ */
+export async function pinNewNetns(path: string): Promise<boolean> {
+  const syscalls = NETNS_SYSCALLS[process.arch];
+  if (!helper?.runsCommands || !syscalls) return false;
+  const request = { file: 'pin-netns', args: [path, String(syscalls.unshare), String(syscalls.mount)], pinNetns: true, timeoutMs: 10_000 };
+  const started = performance.now();
+  const result = await helper.run(request);
+  metrics.commandRun('pin-netns', undefined, (performance.now() - started) / 1000);
+  if (result.startError === 'ENOTSUP') return false;
+  if (result.exitCode === 0 && !result.timedOut) return true;
   throw new CriError(result.timedOut ? 'DeadlineExceeded' : 'Internal', describeFailure(request, result));
 }

@@ -1,5 +1,5 @@
-import { access } from 'node:fs/promises';
-import { runCommandOrThrow } from '../host/command-runner.js';
+import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { pinNewNetns, runCommandOrThrow } from '../host/command-runner.js';
 
 /** ip netns keeps its pinned namespaces here. */
 const NETNS_DIR = '/run/netns';
@@ -19,15 +19,48 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+let netnsDirShared = false;
+
+/**
+ * Whether /run/netns is a mount of its own with shared propagation, as `ip
+ * netns add` leaves it: a pin mounted or unmounted there then reaches every
+ * mount namespace copied from the host's (a shim's), so none keeps a removed
+ * pod's netns alive. Once true it stays so.
+ */
+async function netnsDirIsShared(): Promise<boolean> {
+  if (netnsDirShared) return true;
+  let top: string[] | undefined;
+  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
+    const fields = line.split(' ');
+    if (fields[4] === NETNS_DIR) top = fields.slice(6, fields.indexOf('-'));
+  }
+  netnsDirShared = top?.some((field) => field.startsWith('shared:')) ?? false;
+  return netnsDirShared;
+}
+
 /**
  * A pod's network namespace, pinned by a bind mount so it outlives any
- * process (CNI sets it up before the pause container starts). `ip netns`
- * does the pinning and the mount propagation setup of /run/netns.
+ * process (CNI sets it up before the pause container starts). The command
+ * helper pins it without starting a program once /run/netns is set up;
+ * until then (the first pod of a boot) and where the helper cannot, `ip
+ * netns add` does both.
  */
 export async function createNetns(podId: string): Promise<string> {
   const path = netnsPath(podId);
   // Loopback is brought up by the CNI config's loopback plugin, as with containerd.
-  if (!(await exists(path))) await runCommandOrThrow('ip', ['netns', 'add', netnsName(podId)]);
+  if (await exists(path)) return path;
+  if (await netnsDirIsShared()) {
+    // As ip makes it: an empty file, mode 0, that the bind mount covers.
+    await writeFile(path, '', { flag: 'wx', mode: 0 });
+    // A file nothing is pinned on is not left behind, whether the helper failed or could not.
+    const pinned = await pinNewNetns(path).catch(async (err: unknown) => {
+      await rm(path, { force: true });
+      throw err;
+    });
+    if (pinned) return path;
+    await rm(path, { force: true });
+  }
+  await runCommandOrThrow('ip', ['netns', 'add', netnsName(podId)]);
   return path;
 }
 

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { readlinkSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { describeFailure, runCommandHere } from '../../../src/host/command.js';
-import { CommandHelper, runCommand, stopCommandHelper, useCommandHelper } from '../../../src/host/command-runner.js';
+import { CommandHelper, pinNewNetns, runCommand, stopCommandHelper, useCommandHelper } from '../../../src/host/command-runner.js';
 import { metrics } from '../../../src/metrics/metrics.js';
 import { parsePrometheusText, sumOf } from '../../harness/prometheus-text.js';
 import { isCriError } from '../../../src/errors.js';
@@ -54,6 +58,25 @@ describe('CommandHelper', () => {
     } finally {
       helper.stop();
     }
+  });
+
+  it('pins a new network namespace on a file without starting a program, and reports why it could not', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pin-netns-'));
+    const target = join(dir, 'ns');
+    await writeFile(target, '');
+    useCommandHelper(pino({ level: 'silent' }));
+    try {
+      assert.equal(await pinNewNetns(target), true);
+      const pinned = (await runCommandHere({ file: 'nsenter', args: [`--net=${target}`, 'readlink', '/proc/self/ns/net'] })).stdout.trim();
+      assert.match(pinned, /^net:\[\d+\]$/);
+      assert.notEqual(pinned, readlinkSync('/proc/self/ns/net'), 'a namespace of its own, not the host one');
+      await assert.rejects(pinNewNetns(join(dir, 'missing')), (err) => isCriError(err, 'Internal') && /ENOENT/.test(String(err)));
+    } finally {
+      stopCommandHelper();
+      await runCommandHere({ file: 'umount', args: [target] });
+      await rm(dir, { recursive: true, force: true });
+    }
+    assert.equal(await pinNewNetns(target), false, 'without the helper the caller runs ip');
   });
 
   it('runs many commands at once and keeps their outputs apart, large ones included', async () => {
