@@ -1,5 +1,5 @@
 import { access, readFile, rm, writeFile } from 'node:fs/promises';
-import { pinNewNetns, runCommandOrThrow } from '../host/command-runner.js';
+import { MountFlag, mountFromHelper, runCommandOrThrow } from '../host/command-runner.js';
 
 /** ip netns keeps its pinned namespaces here. */
 const NETNS_DIR = '/run/netns';
@@ -53,7 +53,7 @@ export async function createNetns(podId: string): Promise<string> {
     // As ip makes it: an empty file, mode 0, that the bind mount covers.
     await writeFile(path, '', { flag: 'wx', mode: 0 });
     // A file nothing is pinned on is not left behind, whether the helper failed or could not.
-    const pinned = await pinNewNetns(path).catch(async (err: unknown) => {
+    const pinned = await mountFromHelper({ source: '/proc/self/ns/net', target: path, type: '', flags: MountFlag.bind, data: '', newNetns: true }).catch(async (err: unknown) => {
       await rm(path, { force: true });
       throw err;
     });

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname as nodeHostname } from 'node:os';
 import { join } from 'node:path';
-import { runCommandOrThrow } from '../host/command-runner.js';
+import { MountFlag, mountFromHelper, runCommandOrThrow } from '../host/command-runner.js';
 import { isMountPoint } from '../host/mount-table.js';
 import type { DNSConfig__Output } from '../generated/cri/runtime/v1/DNSConfig.js';
 import type { SandboxPaths } from './sandbox.js';
@@ -53,7 +53,9 @@ export async function removeSandboxFiles(paths: SandboxPaths): Promise<void> {
 export async function mountShm(path: string, sizeBytes = DEFAULT_SHM_BYTES): Promise<void> {
   await mkdir(path, { recursive: true, mode: 0o755 });
   if (await isMountPoint(path)) return;
-  await runCommandOrThrow('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${sizeBytes}`, 'shm', path]);
+  const data = `mode=1777,size=${sizeBytes}`;
+  if (await mountFromHelper({ source: 'shm', target: path, type: 'tmpfs', flags: MountFlag.nosuid | MountFlag.nodev | MountFlag.noexec, data })) return;
+  await runCommandOrThrow('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,${data}`, 'shm', path]);
 }
 
 /** Unmounts and removes the shm tmpfs; idempotent. */

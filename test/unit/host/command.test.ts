@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { describeFailure, runCommandHere } from '../../../src/host/command.js';
-import { CommandHelper, pinNewNetns, runCommand, stopCommandHelper, useCommandHelper } from '../../../src/host/command-runner.js';
+import { CommandHelper, mountFromHelper, MountFlag, runCommand, stopCommandHelper, useCommandHelper } from '../../../src/host/command-runner.js';
 import { metrics } from '../../../src/metrics/metrics.js';
 import { parsePrometheusText, sumOf } from '../../harness/prometheus-text.js';
 import { isCriError } from '../../../src/errors.js';
@@ -60,23 +60,30 @@ describe('CommandHelper', () => {
     }
   });
 
-  it('pins a new network namespace on a file without starting a program, and reports why it could not', async () => {
+  it('mounts without starting a program (a new netns pinned on a file, a tmpfs with its options), and reports why it could not', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pin-netns-'));
     const target = join(dir, 'ns');
     await writeFile(target, '');
     useCommandHelper(pino({ level: 'silent' }));
     try {
-      assert.equal(await pinNewNetns(target), true);
+      const pin = (at: string): Promise<boolean> => mountFromHelper({ source: '/proc/self/ns/net', target: at, type: '', flags: MountFlag.bind, data: '', newNetns: true });
+      assert.equal(await pin(target), true);
       const pinned = (await runCommandHere({ file: 'nsenter', args: [`--net=${target}`, 'readlink', '/proc/self/ns/net'] })).stdout.trim();
       assert.match(pinned, /^net:\[\d+\]$/);
       assert.notEqual(pinned, readlinkSync('/proc/self/ns/net'), 'a namespace of its own, not the host one');
-      await assert.rejects(pinNewNetns(join(dir, 'missing')), (err) => isCriError(err, 'Internal') && /ENOENT/.test(String(err)));
+      const shm = join(dir, 'shm');
+      await mkdir(shm);
+      assert.equal(await mountFromHelper({ source: 'shm', target: shm, type: 'tmpfs', flags: MountFlag.nosuid | MountFlag.nodev | MountFlag.noexec, data: 'mode=1777,size=65536' }), true);
+      const mounted = (await runCommandHere({ file: 'findmnt', args: ['-n', '-o', 'FSTYPE,OPTIONS', shm] })).stdout;
+      await runCommandHere({ file: 'umount', args: [shm] });
+      assert.match(mounted, /^tmpfs\s+\S*nosuid,nodev,noexec\S*size=64k/);
+      await assert.rejects(pin(join(dir, 'missing')), (err) => isCriError(err, 'Internal') && /ENOENT/.test(String(err)));
     } finally {
       stopCommandHelper();
       await runCommandHere({ file: 'umount', args: [target] });
       await rm(dir, { recursive: true, force: true });
     }
-    assert.equal(await pinNewNetns(target), false, 'without the helper the caller runs ip');
+    assert.equal(await mountFromHelper({ source: 'shm', target, type: 'tmpfs', flags: 0, data: '' }), false, 'without the helper the caller runs the program');
   });
 
   it('runs many commands at once and keeps their outputs apart, large ones included', async () => {
