@@ -94,11 +94,13 @@ async function recoverWhenContainerdAnswers(pods: PodLifecycle, containers: Cont
     try {
       // Containers first: cleaning up a half-created pod removes its containers through the index.
       // The pods' records and tasks are read meanwhile: recovering containers changes neither.
+      const started = performance.now();
       const podSnapshot = pods.readRecoverySnapshot();
       podSnapshot.catch(() => undefined); // awaited below, unless the containers' recovery fails first
       const containerCounts = await containers.recover();
+      const containersMs = Math.round(performance.now() - started);
       const podCounts = await pods.recover(podSnapshot);
-      log.info({ pods: podCounts, containers: containerCounts }, 'state recovered from containerd');
+      log.info({ pods: podCounts, containers: containerCounts, containersMs, ms: Math.round(performance.now() - started) }, 'state recovered from containerd');
       // Not awaited: calls need the index, not the sweep of leases no operation holds.
       void sweepTemporaryLeases(leases, log);
       return;
