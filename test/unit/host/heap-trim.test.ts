@@ -27,4 +27,31 @@ describe('startHeapTrim', () => {
       stop();
     }
   });
+
+  it('gives back what was live at the last trim once it is garbage, though the heap did not grow since', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    const trims = (): number => lines.filter((l) => l.includes('heap trimmed')).length;
+    const waitForTrim = async (count: number): Promise<void> => {
+      for (let i = 0; i < 40 && trims() < count; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(trims(), count, `trim ${count} ran`);
+    };
+    let load: Array<{ n: number; s: string }> | undefined = Array.from({ length: 400_000 }, (_, n) => ({ n, s: `item ${n}` }));
+    const stop = startHeapTrim(log, 50);
+    try {
+      // The first check collects with the load still held: what it finds live is the load.
+      await waitForTrim(1);
+      assert.equal(load.length, 400_000);
+      const underLoad = getHeapStatistics().used_heap_size;
+      // The load is let go, and a little more is allocated, as removing pods does.
+      load = undefined;
+      const removal = Array.from({ length: 50_000 }, (_, n) => `removed ${n}`);
+      assert.equal(removal.length, 50_000);
+      await waitForTrim(2);
+      const after = getHeapStatistics().used_heap_size;
+      assert.ok(after < underLoad * 0.6, `heap in use ${underLoad} -> ${after} bytes`);
+    } finally {
+      stop();
+    }
+  });
 });
