@@ -228,7 +228,13 @@ export async function runCommand(request: CommandRequest): Promise<CommandResult
 export async function runCommandOrThrow(file: string, args: readonly string[], options: Omit<CommandRequest, 'file' | 'args'> = {}): Promise<string> {
   const request = { file, args, ...options };
   const result = await runCommand(request);
-  if (result.exitCode === 0 && !result.timedOut) return result.stdout;
+  throwUnlessSucceeded(request, result);
+  return result.stdout;
+}
+
+/** An unsuccessful run as the error it is: DeadlineExceeded when it timed out, else Internal naming the command and its stderr. */
+function throwUnlessSucceeded(request: CommandRequest, result: CommandResult): void {
+  if (result.exitCode === 0 && !result.timedOut) return;
   throw new CriError(result.timedOut ? 'DeadlineExceeded' : 'Internal', describeFailure(request, result));
 }
 
@@ -260,6 +266,6 @@ export async function mountFromHelper(call: MountCall): Promise<boolean> {
   const result = await helper.run(request);
   metrics.commandRun('mount(2)', undefined, (performance.now() - started) / 1000);
   if (result.startError === 'ENOTSUP') return false;
-  if (result.exitCode === 0 && !result.timedOut) return true;
-  throw new CriError(result.timedOut ? 'DeadlineExceeded' : 'Internal', describeFailure(request, result));
+  throwUnlessSucceeded(request, result);
+  return true;
 }

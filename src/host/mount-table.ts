@@ -2,14 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { CriError } from '../errors.js';
 import { runCommand, runCommandOrThrow } from './command-runner.js';
+import { unescapeMountinfo } from './mountinfo.js';
 
 /** More mounts stacked at one path than cri-ts ever makes there: something else keeps mounting. */
 const MAX_STACKED_MOUNTS = 16;
-
-/** mountinfo escapes space, tab, newline and backslash as \ooo. */
-function unescapeMountinfo(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
-}
 
 /** The mount points of cri-ts's mount namespace (the host's), from a mountinfo text; one per mount, stacked mounts repeat. */
 export function parseMountPoints(mountinfo: string): string[] {
@@ -27,6 +23,20 @@ export async function mountPoints(mountinfoPath = '/proc/self/mountinfo'): Promi
 
 export async function isMountPoint(path: string): Promise<boolean> {
   return (await mountPoints()).includes(path);
+}
+
+/** Whether the topmost mount at `path` has shared propagation (mountinfo's optional `shared:N` field). */
+export function isSharedMountIn(mountinfo: string, path: string): boolean {
+  let top: string[] | undefined;
+  for (const line of mountinfo.split('\n')) {
+    const fields = line.split(' ');
+    if (fields[4] !== undefined && unescapeMountinfo(fields[4]) === path) top = fields.slice(6, fields.indexOf('-'));
+  }
+  return top?.some((field) => field.startsWith('shared:')) ?? false;
+}
+
+export async function isSharedMountPoint(path: string, mountinfoPath = '/proc/self/mountinfo'): Promise<boolean> {
+  return isSharedMountIn(await readFile(mountinfoPath, 'utf8'), path);
 }
 
 /** The mount points at or below `dir`: removing `dir` recursively while any is left would reach into them. */

@@ -1,5 +1,6 @@
-import { access, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, rm, writeFile } from 'node:fs/promises';
 import { MountFlag, mountFromHelper, runCommandOrThrow } from '../host/command-runner.js';
+import { isSharedMountPoint } from '../host/mount-table.js';
 
 /** ip netns keeps its pinned namespaces here. */
 const NETNS_DIR = '/run/netns';
@@ -28,13 +29,7 @@ let netnsDirShared = false;
  * pod's netns alive. Once true it stays so.
  */
 async function netnsDirIsShared(): Promise<boolean> {
-  if (netnsDirShared) return true;
-  let top: string[] | undefined;
-  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
-    const fields = line.split(' ');
-    if (fields[4] === NETNS_DIR) top = fields.slice(6, fields.indexOf('-'));
-  }
-  netnsDirShared = top?.some((field) => field.startsWith('shared:')) ?? false;
+  netnsDirShared ||= await isSharedMountPoint(NETNS_DIR);
   return netnsDirShared;
 }
 
@@ -52,13 +47,14 @@ export async function createNetns(podId: string): Promise<string> {
   if (await netnsDirIsShared()) {
     // As ip makes it: an empty file, mode 0, that the bind mount covers.
     await writeFile(path, '', { flag: 'wx', mode: 0 });
-    // A file nothing is pinned on is not left behind, whether the helper failed or could not.
-    const pinned = await mountFromHelper({ source: '/proc/self/ns/net', target: path, type: '', flags: MountFlag.bind, data: '', newNetns: true }).catch(async (err: unknown) => {
-      await rm(path, { force: true });
-      throw err;
-    });
+    let pinned = false;
+    try {
+      pinned = await mountFromHelper({ source: '/proc/self/ns/net', target: path, type: '', flags: MountFlag.bind, data: '', newNetns: true });
+    } finally {
+      // A file nothing is pinned on is not left behind, whether the helper failed or could not.
+      if (!pinned) await rm(path, { force: true });
+    }
     if (pinned) return path;
-    await rm(path, { force: true });
   }
   await runCommandOrThrow('ip', ['netns', 'add', netnsName(podId)]);
   return path;
