@@ -15,6 +15,7 @@ import { NetworkConfigWatch } from './cni/network-config-watch.js';
 import { PodNetworks } from './cni/pod-network.js';
 import { TaskEventMonitor } from './containerd/task-events.js';
 import { listTasks } from './containerd/tasks.js';
+import { allStepsSettled } from './undo-stack.js';
 import { ImageEventMonitor } from './containerd/image-events.js';
 import { ContainerEvents } from './container/container-events.js';
 import { ContainerLifecycle } from './container/container-lifecycle.js';
@@ -89,20 +90,20 @@ function nriDomain(pods: PodLifecycle, containers: ContainerLifecycle): NriDomai
 }
 
 /** Rebuilds the pod and container indexes once containerd answers; pod and container calls wait for it. */
-async function recoverWhenContainerdAnswers(pods: PodLifecycle, containers: ContainerLifecycle, leases: TemporaryLeases, log: Logger): Promise<void> {
+async function recoverWhenContainerdAnswers(client: ContainerdClient, pods: PodLifecycle, containers: ContainerLifecycle, log: Logger): Promise<void> {
   for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
     try {
-      // Containers first: cleaning up a half-created pod removes its containers through the index.
-      // The pods' records and tasks are read meanwhile: recovering containers changes neither.
+      // Pods and containers are indexed side by side from one snapshot of every task (containerd asks
+      // each shim for a task list: one list, not two). Recovering containers changes no pod record or
+      // pause task. Half-created pods are removed after both, their containers through the index.
       const started = performance.now();
-      const podSnapshot = pods.readRecoverySnapshot();
-      podSnapshot.catch(() => undefined); // awaited below, unless the containers' recovery fails first
-      const containerCounts = await containers.recover();
-      const containersMs = Math.round(performance.now() - started);
-      const podCounts = await pods.recover(podSnapshot);
-      log.info({ pods: podCounts, containers: containerCounts, containersMs, ms: Math.round(performance.now() - started) }, 'state recovered from containerd');
+      const tasks = listTasks(client);
+      const [containerCounts, indexedPods] = await allStepsSettled([containers.recover(tasks), pods.indexRecovered(pods.readRecoverySnapshot(tasks))] as const);
+      const indexedMs = Math.round(performance.now() - started);
+      const podCounts = await pods.finishRecovery(indexedPods);
+      log.info({ pods: podCounts, containers: containerCounts, indexedMs, ms: Math.round(performance.now() - started) }, 'state recovered from containerd');
       // Not awaited: calls need the index, not the sweep of leases no operation holds.
-      void sweepTemporaryLeases(leases, log);
+      void sweepTemporaryLeases(client.temporaryLeases, log);
       return;
     } catch (err) {
       log.warn({ err, retryMs: delayMs }, 'could not recover pod sandboxes yet');
@@ -190,7 +191,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
     containers,
     nri,
   });
-  const recovered = recoverWhenContainerdAnswers(pods, containers, client.temporaryLeases, log);
+  const recovered = recoverWhenContainerdAnswers(client, pods, containers, log);
   // NRI plugins are synchronized with the recovered pods and containers; the plugins under
   // plugin_path see every pod and container call from the first (as with containerd).
   const ready = nriRuntime

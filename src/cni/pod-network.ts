@@ -247,8 +247,8 @@ export class PodNetworks {
   }
 
   /** Pods with any cached attachment (for recovery: those without a record were cut short). */
-  async cachedPodIds(): Promise<Set<string>> {
-    return new Set((await this.cache.list()).map((e) => e.podId));
+  cachedPodIds(): Promise<Set<string>> {
+    return this.cache.podIds();
   }
 
   /** The cached status of a pod (for PodSandboxStatus after a restart), or undefined. */

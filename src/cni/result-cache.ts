@@ -127,6 +127,19 @@ export class ResultCache {
     return this.readMatching(() => true);
   }
 
+  /** The pods with any file here, readable or not, from the file names alone (no file is read). */
+  async podIds(): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const name of await this.names()) {
+      try {
+        ids.add(decodeURIComponent(name.slice(0, name.indexOf('.'))));
+      } catch {
+        // Not a name pathOf() writes: not a pod's.
+      }
+    }
+    return ids;
+  }
+
   /** A pod's entries, in setUp order. */
   async listPod(podId: string): Promise<CachedAttachment[]> {
     const prefix = `${encodePart(podId)}.`;

@@ -146,8 +146,8 @@ export class ContainerLifecycle implements PodContainers {
   }
 
   /** Rebuilds the container index from containerd (at start, before pods are recovered). */
-  recover(): ReturnType<typeof recoverContainers> {
-    return recoverContainers(this.ctx);
+  recover(tasks?: Promise<ReadonlyMap<string, TaskState>>): ReturnType<typeof recoverContainers> {
+    return recoverContainers(this.ctx, tasks);
   }
 
   /**

@@ -22,11 +22,14 @@ const UNKNOWN_EXIT_CODE = 255;
  * started just before cri-ts stopped, and a creation cut short leaves a
  * record without its snapshot, which is removed.
  */
-export async function recoverContainers(ctx: ContainerContext): Promise<{ running: number; exited: number; created: number; cleanedUp: number; orphansRemoved: number }> {
+export async function recoverContainers(
+  ctx: ContainerContext,
+  taskSnapshot: Promise<ReadonlyMap<string, TaskState>> = listTasks(ctx.containerd),
+): Promise<{ running: number; exited: number; created: number; cleanedUp: number; orphansRemoved: number }> {
   const { containerd } = ctx;
   const [{ containers }, tasks] = await Promise.all([
     containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.containerKind}`] }),
-    listTasks(containerd),
+    taskSnapshot,
   ]);
   const counts = { running: 0, exited: 0, created: 0, cleanedUp: 0, orphansRemoved: 0 };
   // Each container on its own, all at once: reopening a running one's FIFOs and log is a few file opens.

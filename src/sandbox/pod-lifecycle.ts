@@ -12,6 +12,7 @@ import {
   leftoverSandboxRecords,
   onSandboxTaskExit,
   type PodRecoverySnapshot,
+  type RecoveredSandboxes,
   readPodRecoverySnapshot,
   reconcileSandboxStates,
   recoverSandboxes,
@@ -106,26 +107,37 @@ export class PodLifecycle implements PodLookup {
   }
 
   /**
-   * Starts reading what recover() rebuilds the index from, so that the read
-   * overlaps the containers' recovery (which changes no pod record or pause task).
+   * Starts reading what recovery rebuilds the index from, so that the read
+   * overlaps the containers' recovery (which changes no pod record or pause
+   * task). `tasks` is a snapshot of every task the containers' recovery shares.
    */
-  readRecoverySnapshot(): Promise<PodRecoverySnapshot> {
-    return readPodRecoverySnapshot(this.ctx);
+  readRecoverySnapshot(tasks?: Promise<ReadonlyMap<string, TaskState>>): Promise<PodRecoverySnapshot> {
+    return readPodRecoverySnapshot(this.ctx, tasks);
   }
 
   /**
    * Rebuilds the pod index from containerd (at start, before any pod call is
-   * answered). A pod whose creation was cut short is removed, under its lock.
+   * answered); it needs neither the container index nor the host's files, so
+   * it runs while the containers are recovered.
    */
-  async recover(snapshot: Promise<PodRecoverySnapshot> = this.readRecoverySnapshot()): Promise<{ ready: number; notReady: number; cleanedUp: number; orphansRemoved: number }> {
-    const { ready, notReady, halfCreated, recorded } = await recoverSandboxes(this.ctx, snapshot);
+  indexRecovered(snapshot: Promise<PodRecoverySnapshot> = this.readRecoverySnapshot()): Promise<RecoveredSandboxes> {
+    return recoverSandboxes(this.ctx, snapshot);
+  }
+
+  /**
+   * The rest of recovery, once containers are indexed too: a pod whose
+   * creation was cut short is removed under its lock (its containers through
+   * their index), and host traces of pods without a record are cleaned up.
+   */
+  async finishRecovery(recovered: RecoveredSandboxes): Promise<{ ready: number; notReady: number; cleanedUp: number; orphansRemoved: number }> {
+    const { ready, notReady, halfCreated } = recovered;
     for (const sandbox of halfCreated) {
       this.ctx.log.warn({ podId: sandbox.id }, 'pod sandbox was half-created when cri-ts stopped; removing it');
       await this.ctx.store.lock
         .run(sandbox.id, () => removeSandbox(this.ctx, sandbox))
         .catch((err: unknown) => this.ctx.log.error({ podId: sandbox.id, err }, 'could not clean up a half-created pod sandbox'));
     }
-    const orphansRemoved = await removeOrphanedPods(this.ctx, recorded);
+    const orphansRemoved = await removeOrphanedPods(this.ctx, recovered.recorded);
     return { ready, notReady, cleanedUp: halfCreated.length, orphansRemoved };
   }
 

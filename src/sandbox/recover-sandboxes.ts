@@ -20,11 +20,14 @@ export interface PodRecoverySnapshot {
   tasks: ReadonlyMap<string, TaskState>;
 }
 
-/** Two calls whatever the number of pods: their records, and every task's state. */
-export async function readPodRecoverySnapshot(ctx: PodContext): Promise<PodRecoverySnapshot> {
+/** Two calls whatever the number of pods: their records, and every task's state (a snapshot the containers' recovery may share). */
+export async function readPodRecoverySnapshot(
+  ctx: PodContext,
+  taskSnapshot: Promise<ReadonlyMap<string, TaskState>> = listTasks(ctx.containerd),
+): Promise<PodRecoverySnapshot> {
   const [{ containers }, tasks] = await Promise.all([
     ctx.containerd.containers.List({ filters: [`labels."${CriTsLabel.kind}"==${CriTsLabel.sandboxKind}`] }),
-    listTasks(ctx.containerd),
+    taskSnapshot,
   ]);
   return { records: containers, tasks };
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseNetworkConfig } from '../../../src/cni/network-config.js';
@@ -66,6 +66,19 @@ describe('CNI result cache', () => {
     await cache.removePod('pod2.b');
     await cache.removePod('pod3');
     assert.deepEqual(await cache.list(), []);
+  });
+
+  it('names the pods with files from the names alone, unreadable files included', async () => {
+    const cache = new ResultCache(cacheDir);
+    await cache.write(entry('pod5.x', 'n.et', 'eth0', 0));
+    await cache.write(entry('pod5.x', 'other', 'net1', 1));
+    await cache.write(entry('pod 6', 'net', 'eth0', 0));
+    await writeFile(join(cacheDir, 'pod7.broken.eth0.json'), 'not json');
+    await writeFile(join(cacheDir, '%E0%A4%A.net.eth0.json'), '{}'); // not a name the cache writes
+    assert.deepEqual([...(await cache.podIds())].sort(), ['pod 6', 'pod5.x', 'pod7']);
+    for (const pod of ['pod5.x', 'pod 6', 'pod7']) await cache.removePod(pod);
+    await rm(join(cacheDir, '%E0%A4%A.net.eth0.json'));
+    assert.deepEqual(await readdir(cacheDir), []);
   });
 
   it('skips unreadable files with a warning; removePod drops them too', async () => {
