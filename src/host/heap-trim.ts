@@ -20,7 +20,18 @@ const ALLOCATED_BYTES = 2 ** 20;
 export function startHeapTrim(log: Logger, checkMs = CHECK_MS): () => void {
   // gc() is exposed to a new context only, not to this one's globals.
   setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const collect = runInNewContext('gc') as () => void;
+  // Compacting: a plain full GC frees objects but V8 keeps every page that still holds one
+  // survivor, so the heap stayed committed at its peak (measured: 24.5 MiB for 15 MiB live
+  // after 100 pods were removed). The flag is read during that GC only.
+  const gc = (): void => {
+    setFlagsFromString('--compact-on-every-full-gc');
+    try {
+      collect();
+    } finally {
+      setFlagsFromString('--no-compact-on-every-full-gc');
+    }
+  };
   let usedAfterTrim = -ALLOCATED_BYTES;
   const timer = setInterval(() => {
     const before = getHeapStatistics();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { pino } from 'pino';
 import { startHeapTrim } from '../../../src/host/heap-trim.js';
 
@@ -23,6 +23,29 @@ describe('startHeapTrim', () => {
       const trims = lines.filter((l) => l.includes('heap trimmed')).length;
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(lines.filter((l) => l.includes('heap trimmed')).length, trims, 'no trim while the heap has not grown');
+    } finally {
+      stop();
+    }
+  });
+
+  it('compacts: pages that kept a few survivors of a burst are given back too', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    // Old space only: the new space's size depends on the test runner's flags, not on the trim.
+    const oldSpace = (): number => getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')?.space_size ?? 0;
+    let burst: Array<{ n: number; s: string; a: number[] }> | undefined = Array.from({ length: 200_000 }, (_, n) => ({ n, s: `item ${n}`, a: [n, n + 1] }));
+    // One object in 50 outlives the burst, spread over every page the burst filled.
+    const survivors = burst.filter((_, n) => n % 50 === 0);
+    burst = undefined;
+    const grown = oldSpace();
+    const stop = startHeapTrim(log, 50);
+    try {
+      for (let i = 0; i < 40 && !lines.some((l) => l.includes('heap trimmed')); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(lines.some((l) => l.includes('heap trimmed')), 'a trim ran');
+      const after = oldSpace();
+      assert.equal(survivors.length, 4000);
+      // Without compaction the old space keeps nearly every page the burst filled.
+      assert.ok(after < grown * 0.5, `old space ${grown} -> ${after} bytes`);
     } finally {
       stop();
     }
