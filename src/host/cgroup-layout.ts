@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { unescapeMountinfo } from './mountinfo.js';
+import { ownedCopy, unescapeMountinfo } from './mountinfo.js';
 
 export const DEFAULT_CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -148,12 +148,12 @@ export function parseV1Mounts(mountinfo: string, root = DEFAULT_CGROUP_ROOT): Ma
     const fields = line.split(' ');
     const separator = fields.indexOf('-');
     if (separator < 0 || fields[separator + 1] !== 'cgroup') continue;
-    const mount = { root: unescapeMountinfo(fields[3] ?? '/'), mountPoint: unescapeMountinfo(fields[4] ?? '') };
+    const mount = { root: ownedCopy(unescapeMountinfo(fields[3] ?? '/')), mountPoint: ownedCopy(unescapeMountinfo(fields[4] ?? '')) };
     const inRoot = isWithin(mount.mountPoint, root);
     // Super options name the controllers ("rw,cpu,cpuacct"); extra options are harmless keys.
     for (const option of (fields[separator + 3] ?? '').split(',')) {
       if (mounts.has(option) && (underRoot.has(option) || !inRoot)) continue;
-      mounts.set(option, mount);
+      mounts.set(ownedCopy(option), mount);
       if (inRoot) underRoot.add(option);
     }
   }
@@ -166,7 +166,7 @@ export function parseHybridUnifiedMount(mountinfo: string, root = DEFAULT_CGROUP
     const fields = line.split(' ');
     const separator = fields.indexOf('-');
     if (separator < 0 || fields[separator + 1] !== 'cgroup2') continue;
-    const mount = { root: unescapeMountinfo(fields[3] ?? '/'), mountPoint: unescapeMountinfo(fields[4] ?? '') };
+    const mount = { root: ownedCopy(unescapeMountinfo(fields[3] ?? '/')), mountPoint: ownedCopy(unescapeMountinfo(fields[4] ?? '')) };
     if (isWithin(mount.mountPoint, root)) return mount;
   }
   return undefined;

@@ -3,6 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import {
   CgroupLayout,
   cgroupsPathToPath,
@@ -80,6 +82,25 @@ describe('cgroup layout detection', () => {
         blkio: join(root, 'blkio/kubepods/pod123/abc'),
       },
     });
+  });
+
+  it('keeps none of the mount table it parsed alive', async () => {
+    const root = join(dir, 'v1-many-mounts');
+    await writeCgroupFiles(root, 'memory', {});
+    const mountinfoPath = join(dir, 'mountinfo-many-mounts');
+    // About 900 KB, as a node with a few hundred pods has: under 1 MB, so Node reads it into the V8 heap.
+    const podMounts = Array.from({ length: 9000 }, (_, i) => `${1000 + i} 27 0:${i} / /run/netns/cri-ts-pod-${i} rw,relatime shared:5 - nsfs nsfs rw`);
+    await writeFile(mountinfoPath, [fakeMountinfo(root), ...podMounts, ''].join('\n'));
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = getHeapStatistics().used_heap_size;
+    const layout = await CgroupLayout.detect({ root, mountinfoPath });
+    gc();
+    const kept = getHeapStatistics().used_heap_size - before;
+    assert.equal(layout.dirsFor('/pod').version, 1);
+    // A mount point kept as a substring would keep all 900 KB.
+    assert.ok(kept < 300_000, `the layout keeps ${kept} bytes`);
   });
 
   it('parses mountinfo escapes and strips a non-root mount root', () => {
