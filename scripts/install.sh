@@ -81,7 +81,7 @@ mkdir -p "$bindir"
 cat > "$bindir/cri-ts.new" <<EOF
 #!/bin/sh
 # Written by cri-ts's scripts/install.sh: runs the cri-ts installed in $prefix.
-exec $node --max-semi-space-size=2 $prefix/dist/bin/cri-ts.mjs "\$@"
+exec env MALLOC_ARENA_MAX=2 $node --max-semi-space-size=2 $prefix/dist/bin/cri-ts.mjs "\$@"
 EOF
 chmod 0755 "$bindir/cri-ts.new"
 mv "$bindir/cri-ts.new" "$bindir/cri-ts"

@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-# Node flags: see src/cli/node-flags.ts.
-exec node --max-semi-space-size=2 dist/bin/cri-ts.mjs serve "$@"
+# Node flags and environment: see src/cli/node-flags.ts.
+exec env MALLOC_ARENA_MAX=2 node --max-semi-space-size=2 dist/bin/cri-ts.mjs serve "$@"

@@ -1,9 +1,9 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, LOG_FORMATS, LOG_LEVELS, loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
-import { CRI_TS_NODE_FLAGS } from './node-flags.js';
+import { CRI_TS_NODE_ENV, CRI_TS_NODE_FLAGS } from './node-flags.js';
 import { defaultConfigFile, packageVersion } from '../package-paths.js';
 
 const USAGE = `usage:
@@ -34,7 +34,10 @@ async function serve(args: string[]): Promise<void> {
   if (values['log-level'] !== undefined) config.logLevel = oneOf('--log-level', values['log-level'], LOG_LEVELS);
   if (values['log-format'] !== undefined) config.logFormat = oneOf('--log-format', values['log-format'], LOG_FORMATS);
   const log = createLogger(config.logLevel, config.logFormat);
-  const missingFlags = CRI_TS_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag) && !(process.env.NODE_OPTIONS ?? '').includes(flag));
+  const missingFlags = [
+    ...CRI_TS_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag) && !(process.env.NODE_OPTIONS ?? '').includes(flag)),
+    ...Object.entries(CRI_TS_NODE_ENV).flatMap(([name, value]) => (process.env[name] === undefined ? [`${name}=${value}`] : [])),
+  ];
   if (missingFlags.length > 0) log.warn({ missingFlags }, 'node was started without these flags (see src/cli/node-flags.ts): cri-ts uses more memory under load');
   // Loaded here: `version`, `config` and `doctor` need none of the daemon's modules (grpc-js, the protos).
   const { startDaemon } = await import('../daemon.js');

@@ -64,15 +64,21 @@ trap cleanup EXIT
 
 bash "$HERE/containerd-cri.sh" start "$W/containerd" >/dev/null
 bash "$ROOT/test/critest/cri-ts-config.sh" "$W" "$W/containerd/containerd.sock" "$W/cri-ts.sock" cri-ts.bench
-# The flags cri-ts always runs with (its shebang's; src/cli/node-flags.ts), then the caller's.
+# The environment and flags cri-ts always runs with (its shebang's, "env -S NAME=VALUE node FLAGS";
+# src/cli/node-flags.ts), then the caller's flags.
 read -r shebang < "$ROOT/dist/bin/cri-ts.mjs"
-eval "node_flags=(${shebang#'#!/usr/bin/env -S node'} ${CRI_TS_NODE_FLAGS:-})"
+read -r -a shebang_words <<< "${shebang#'#!/usr/bin/env -S '}"
+node_env=(); node_flags=(); seen_node=false
+for word in "${shebang_words[@]}"; do
+  if $seen_node; then node_flags+=("$word"); elif [ "$word" = node ]; then seen_node=true; else node_env+=("$word"); fi
+done
+eval "node_flags+=(${CRI_TS_NODE_FLAGS:-})"
 version=$(containerd --version | awk '{print $3}')
 report=$OUT/report.md
 echo "## cri-ts / containerd $version's own CRI, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores" > "$report"
 
 if [ "$ROUNDS" -gt 0 ]; then
-  node "${node_flags[@]}" "$ROOT/dist/bin/cri-ts.mjs" serve --config "$W/cri-ts.toml" > "$OUT/cri-ts.log" 2>&1 &
+  env "${node_env[@]}" node "${node_flags[@]}" "$ROOT/dist/bin/cri-ts.mjs" serve --config "$W/cri-ts.toml" > "$OUT/cri-ts.log" 2>&1 &
   crits_pid=$!
   for _ in $(seq 300); do [ -S "$W/cri-ts.sock" ] && break; sleep 0.1; done
   [ -S "$W/cri-ts.sock" ] || { echo "cri-ts did not start; see $OUT/cri-ts.log" >&2; exit 1; }

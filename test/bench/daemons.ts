@@ -8,7 +8,7 @@ import { closeSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CRI_TS_NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { CRI_TS_NODE_ENV, CRI_TS_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { cliPath } from '../harness/cri-ts.js';
 import { isAlive, spawnDaemon, stopProcess } from '../harness/processes.js';
 
@@ -44,7 +44,7 @@ export class CriTsDaemon implements BenchDaemon {
   }
 
   restart(): void {
-    this.child = spawnDaemon(process.execPath, [...CRI_TS_NODE_FLAGS, ...this.nodeFlags, cliPath, 'serve', '--config', this.configPath], this.logPath);
+    this.child = spawnDaemon(process.execPath, [...CRI_TS_NODE_FLAGS, ...this.nodeFlags, cliPath, 'serve', '--config', this.configPath], this.logPath, { ...process.env, ...CRI_TS_NODE_ENV });
   }
 
   async kill9(): Promise<void> {

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { socketAnswers } from '../../src/server/socket.js';
-import { CRI_TS_NODE_FLAGS } from '../../src/cli/node-flags.js';
+import { CRI_TS_NODE_ENV, CRI_TS_NODE_FLAGS } from '../../src/cli/node-flags.js';
 import { spawnDaemon, stopProcess, waitFor } from './processes.js';
 
 /** The command as it ships: the bundle `npm run build` makes (scripts/bundle.mjs). */
@@ -79,7 +79,7 @@ export async function createTestCriTs(dir: string, options: CriTsOptions): Promi
       return child?.pid ?? -1;
     },
     async start() {
-      child = spawnDaemon(process.execPath, [...CRI_TS_NODE_FLAGS, cliPath, 'serve', '--config', configPath], logPath);
+      child = spawnDaemon(process.execPath, [...CRI_TS_NODE_FLAGS, cliPath, 'serve', '--config', configPath], logPath, { ...process.env, ...CRI_TS_NODE_ENV });
       const started = child;
       await waitFor(`cri-ts at ${socket}`, async () => {
         if (started.exitCode !== null) throw new Error(`cri-ts exited with ${started.exitCode}; see ${logPath}`);
