@@ -93,8 +93,8 @@ function nriDomain(pods: PodLifecycle, containers: ContainerLifecycle): NriDomai
 async function recoverWhenContainerdAnswers(client: ContainerdClient, pods: PodLifecycle, containers: ContainerLifecycle, log: Logger): Promise<void> {
   for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
     try {
-      // Pods and containers are indexed side by side from one snapshot of every task (containerd asks
-      // each shim for a task list: one list, not two). Recovering containers changes no pod record or
+      // Pods and containers are indexed side by side from one snapshot of every task (containerd answers
+      // Tasks.List by asking every shim for its task's state: one list, not two). Recovering containers changes no pod record or
       // pause task. Half-created pods are removed after both, their containers through the index.
       const started = performance.now();
       const tasks = listTasks(client);

@@ -38,7 +38,7 @@ async function serve(args: string[]): Promise<void> {
     ...CRI_TS_NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag) && !(process.env.NODE_OPTIONS ?? '').includes(flag)),
     ...Object.entries(CRI_TS_NODE_ENV).flatMap(([name, value]) => (process.env[name] === undefined ? [`${name}=${value}`] : [])),
   ];
-  if (missingFlags.length > 0) log.warn({ missingFlags }, 'node was started without these flags (see src/cli/node-flags.ts): cri-ts uses more memory under load');
+  if (missingFlags.length > 0) log.warn({ missingFlags }, 'node was started without these flags or environment variables (see src/cli/node-flags.ts): cri-ts uses more memory under load');
   // Loaded here: `version`, `config` and `doctor` need none of the daemon's modules (grpc-js, the protos).
   const { startDaemon } = await import('../daemon.js');
   const daemon = await startDaemon(config, log);

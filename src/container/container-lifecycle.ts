@@ -145,7 +145,7 @@ export class ContainerLifecycle implements PodContainers {
     await Promise.all(this.ofPod(podId).map((c) => this.removeIfHeld(c)));
   }
 
-  /** Rebuilds the container index from containerd (at start, before pods are recovered). */
+  /** Rebuilds the container index from containerd (at start, while the pods are indexed from the same task snapshot). */
   recover(tasks?: Promise<ReadonlyMap<string, TaskState>>): ReturnType<typeof recoverContainers> {
     return recoverContainers(this.ctx, tasks);
   }
