@@ -34,6 +34,11 @@ type WriteCall = grpc.ClientDuplexStream<WriteContentRequest, WriteContentRespon
  * Write call: STAT to learn how much an earlier ingest already holds (resume
  * from there), WRITE the rest, COMMIT with the expected digest and size so
  * containerd verifies them. A blob already in the store is not written again.
+ *
+ * The source's pieces (an HTTP body arrives in 16–64 KiB reads) are gathered
+ * into chunks of CHUNK_BYTES: each WRITE is a round trip to containerd, and
+ * one per piece made a 1 MiB layer take some 60 of them. One WRITE is in
+ * flight while the next chunk is read, and the last chunk rides on the COMMIT.
  */
 export async function writeBlob(client: ContainerdClient, source: BlobSource, options: WriteBlobOptions): Promise<WriteBlobResult> {
   const call = client.writeContent({ ...(options.lease ? { lease: options.lease } : {}), ...(options.signal ? { signal: options.signal } : {}) });
@@ -44,35 +49,66 @@ export async function writeBlob(client: ContainerdClient, source: BlobSource, op
     if (next.done) throw new CriError('Internal', `containerd closed the content write of ${options.digest} early`);
     return next.value;
   };
+  let writing: Promise<unknown> | undefined;
   try {
     const status = await exchange({ action: 'STAT', ref: options.ref, total: options.size, expected: options.digest });
     let offset = Number(status.offset);
     if (offset > options.size) offset = 0;
+    let last: Buffer | undefined;
     if (offset < options.size) {
-      const stream = await source.open(offset);
-      for await (const piece of stream) {
-        for (let start = 0; start < piece.length; start += CHUNK_BYTES) {
-          const data = piece.subarray(start, start + CHUNK_BYTES);
-          await exchange({ action: 'WRITE', ref: options.ref, offset, data });
+      for await (const chunk of inChunks(await source.open(offset), CHUNK_BYTES)) {
+        if (last) {
+          const data = last;
+          const at = offset;
+          await writing;
+          writing = exchange({ action: 'WRITE', ref: options.ref, offset: at, data }).then(() => options.onProgress?.(at + data.length, options.size));
+          // Awaited before the next send; until then a failure must not count as unhandled.
+          writing.catch(() => undefined);
           offset += data.length;
-          options.onProgress?.(offset, options.size);
         }
+        last = chunk;
       }
     }
+    await writing;
     await exchange({
       action: 'COMMIT',
       ref: options.ref,
       offset,
       total: options.size,
       expected: options.digest,
+      ...(last ? { data: last } : {}),
       ...(options.labels ? { labels: options.labels } : {}),
     });
+    if (last) options.onProgress?.(offset + last.length, options.size);
     call.end();
     return 'written';
   } catch (err) {
     call.cancel();
+    await writing?.catch(() => undefined);
     return writeFailed(err, options.digest);
   }
+}
+
+/** The pieces of `source` regathered into chunks of exactly `size` bytes, the last one shorter (none for an empty source). */
+export async function* inChunks(source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  for await (const piece of source) {
+    let rest = Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+    while (heldBytes + rest.length >= size) {
+      const take = size - heldBytes;
+      held.push(rest.subarray(0, take));
+      yield held.length === 1 ? held[0]! : Buffer.concat(held, size);
+      rest = rest.subarray(take);
+      held = [];
+      heldBytes = 0;
+    }
+    if (rest.length > 0) {
+      held.push(rest);
+      heldBytes += rest.length;
+    }
+  }
+  if (heldBytes > 0) yield held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
 }
 
 /**

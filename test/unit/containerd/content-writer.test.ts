@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { ContainerdClient, serviceDefinition } from '../../../src/containerd/client.js';
+import { type BlobSource, inChunks, writeBlob } from '../../../src/containerd/content-writer.js';
+
+const MiB = 1024 * 1024;
+
+async function collect(source: AsyncIterable<Buffer>): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for await (const chunk of source) out.push(chunk);
+  return out;
+}
+
+/** `total` bytes (each the low byte of its offset) in pieces of `piece` bytes, from `offset`. */
+function piecesOf(total: number, piece: number, offset = 0): Buffer[] {
+  const all = Buffer.alloc(total);
+  for (let i = 0; i < total; i++) all[i] = i & 0xff;
+  const out: Buffer[] = [];
+  for (let at = offset; at < total; at += piece) out.push(all.subarray(at, Math.min(at + piece, total)));
+  return out;
+}
+
+describe('inChunks', () => {
+  it('gathers small pieces into chunks of the given size, the last one shorter', async () => {
+    const chunks = await collect(inChunks(piecesOf(2 * MiB + 1000, 16 * 1024), MiB));
+    assert.deepEqual(chunks.map((c) => c.length), [MiB, MiB, 1000]);
+    assert.ok(Buffer.concat(chunks).equals(Buffer.concat(piecesOf(2 * MiB + 1000, 16 * 1024))));
+  });
+
+  it('splits a piece larger than a chunk, and yields nothing for an empty source', async () => {
+    assert.deepEqual((await collect(inChunks([Buffer.alloc(25)], 10))).map((c) => c.length), [10, 10, 5]);
+    assert.deepEqual(await collect(inChunks([], 10)), []);
+    assert.deepEqual((await collect(inChunks([Buffer.alloc(10), Buffer.alloc(0)], 10))).map((c) => c.length), [10]);
+  });
+});
+
+interface SeenRequest {
+  action: string;
+  offset: number;
+  bytes: number;
+}
+
+/** A stand-in Content.Write: answers every request and records what each carried; STAT reports `ingested` bytes already there. */
+describe('writeBlob against a stand-in content store', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cri-ts-content-writer-'));
+  const socket = join(dir, 'containerd.sock');
+  const server = new grpc.Server();
+  let client: ContainerdClient;
+  let seen: SeenRequest[] = [];
+  let ingested = 0;
+
+  before(async () => {
+    server.addService(serviceDefinition('containerd.services.content.v1.Content'), {
+      Write: (call: grpc.ServerDuplexStream<{ action: string; offset: string; data: Buffer }, unknown>) => {
+        call.on('data', (request) => {
+          const offset = Number(request.offset);
+          seen.push({ action: request.action, offset, bytes: request.data.length });
+          call.write({ action: request.action, offset: request.action === 'STAT' ? ingested : offset + request.data.length });
+        });
+        call.on('end', () => call.end());
+      },
+    });
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    );
+    client = new ContainerdClient(socket, 'ns', 5000);
+  });
+
+  after(() => {
+    client.close();
+    server.forceShutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sourceFrom = (size: number, piece: number, opened: number[]): BlobSource => ({
+    async open(offset) {
+      opened.push(offset);
+      return piecesOf(size, piece, offset);
+    },
+  });
+
+  it('writes an HTTP-sized stream in 1 MiB WRITEs, the rest riding on the COMMIT', async () => {
+    seen = [];
+    ingested = 0;
+    const progress: number[] = [];
+    const size = 2 * MiB + 5000;
+    const opened: number[] = [];
+    const result = await writeBlob(client, sourceFrom(size, 16 * 1024, opened), { ref: 'r1', digest: 'sha256:x', size, onProgress: (done) => progress.push(done) });
+    assert.equal(result, 'written');
+    assert.deepEqual(opened, [0]);
+    assert.deepEqual(seen, [
+      { action: 'STAT', offset: 0, bytes: 0 },
+      { action: 'WRITE', offset: 0, bytes: MiB },
+      { action: 'WRITE', offset: MiB, bytes: MiB },
+      { action: 'COMMIT', offset: 2 * MiB, bytes: 5000 },
+    ]);
+    assert.deepEqual(progress, [MiB, 2 * MiB, size]);
+  });
+
+  it('resumes from what the ingest holds, and commits without data when it holds everything', async () => {
+    seen = [];
+    ingested = MiB;
+    const opened: number[] = [];
+    await writeBlob(client, sourceFrom(MiB + 10, 4096, opened), { ref: 'r2', digest: 'sha256:y', size: MiB + 10 });
+    assert.deepEqual(opened, [MiB]);
+    assert.deepEqual(seen.slice(1), [{ action: 'COMMIT', offset: MiB, bytes: 10 }]);
+
+    seen = [];
+    ingested = 300;
+    opened.length = 0;
+    await writeBlob(client, sourceFrom(300, 100, opened), { ref: 'r3', digest: 'sha256:z', size: 300 });
+    assert.deepEqual(opened, []);
+    assert.deepEqual(seen.slice(1), [{ action: 'COMMIT', offset: 300, bytes: 0 }]);
+  });
+});
