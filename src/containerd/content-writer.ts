@@ -5,8 +5,10 @@ import type { WriteContentResponse__Output } from '../generated/containerd/conta
 import type { ContainerdClient } from './client.js';
 import { fromContainerdError, isServiceError } from './connection.js';
 
-/** containerd accepts messages up to 16 MiB by default; 1 MiB keeps memory flat. */
-const CHUNK_BYTES = 1024 * 1024;
+/** The bytes of one WRITE: a few reads of an HTTP body, small enough to keep memory flat. */
+const CHUNK_BYTES = 256 * 1024;
+/** WRITEs sent before the first of them must be answered: 1 MiB on its way to containerd at most. */
+const MAX_UNANSWERED_WRITES = 4;
 
 export interface BlobSource {
   /** The blob's bytes from `offset` on (a registry Range request, say). */
@@ -36,41 +38,43 @@ type WriteCall = grpc.ClientDuplexStream<WriteContentRequest, WriteContentRespon
  * containerd verifies them. A blob already in the store is not written again.
  *
  * The source's pieces (an HTTP body arrives in 16–64 KiB reads) are gathered
- * into chunks of CHUNK_BYTES: each WRITE is a round trip to containerd, and
- * one per piece made a 1 MiB layer take some 60 of them. One WRITE is in
- * flight while the next chunk is read, and the last chunk rides on the COMMIT.
+ * into chunks of CHUNK_BYTES, and WRITEs are sent as the chunks fill, without
+ * waiting for containerd's answer to each (it answers them in order): the
+ * bytes reach containerd while the rest downloads, rather than one round trip
+ * per piece after it. The last chunk rides on the COMMIT.
  */
 export async function writeBlob(client: ContainerdClient, source: BlobSource, options: WriteBlobOptions): Promise<WriteBlobResult> {
   const call = client.writeContent({ ...(options.lease ? { lease: options.lease } : {}), ...(options.signal ? { signal: options.signal } : {}) });
   const responses = call[Symbol.asyncIterator]() as AsyncIterator<WriteContentResponse__Output>;
-  const exchange = async (request: WriteContentRequest): Promise<WriteContentResponse__Output> => {
-    await send(call, request);
+  const answer = async (): Promise<WriteContentResponse__Output> => {
     const next = await responses.next();
     if (next.done) throw new CriError('Internal', `containerd closed the content write of ${options.digest} early`);
     return next.value;
   };
-  let writing: Promise<unknown> | undefined;
+  /** Where each WRITE sent and not yet answered ends. */
+  const unanswered: number[] = [];
+  const awaitOldestWrite = async (): Promise<void> => {
+    await answer();
+    const written = unanswered.shift()!;
+    options.onProgress?.(written, options.size);
+  };
   try {
-    const status = await exchange({ action: 'STAT', ref: options.ref, total: options.size, expected: options.digest });
-    let offset = Number(status.offset);
+    await send(call, { action: 'STAT', ref: options.ref, total: options.size, expected: options.digest });
+    let offset = Number((await answer()).offset);
     if (offset > options.size) offset = 0;
     let last: Buffer | undefined;
     if (offset < options.size) {
       for await (const chunk of inChunks(await source.open(offset), CHUNK_BYTES)) {
         if (last) {
-          const data = last;
-          const at = offset;
-          await writing;
-          writing = exchange({ action: 'WRITE', ref: options.ref, offset: at, data }).then(() => options.onProgress?.(at + data.length, options.size));
-          // Awaited before the next send; until then a failure must not count as unhandled.
-          writing.catch(() => undefined);
-          offset += data.length;
+          if (unanswered.length >= MAX_UNANSWERED_WRITES) await awaitOldestWrite();
+          await send(call, { action: 'WRITE', ref: options.ref, offset, data: last });
+          offset += last.length;
+          unanswered.push(offset);
         }
         last = chunk;
       }
     }
-    await writing;
-    await exchange({
+    await send(call, {
       action: 'COMMIT',
       ref: options.ref,
       offset,
@@ -79,12 +83,13 @@ export async function writeBlob(client: ContainerdClient, source: BlobSource, op
       ...(last ? { data: last } : {}),
       ...(options.labels ? { labels: options.labels } : {}),
     });
+    while (unanswered.length > 0) await awaitOldestWrite();
+    await answer();
     if (last) options.onProgress?.(offset + last.length, options.size);
     call.end();
     return 'written';
   } catch (err) {
     call.cancel();
-    await writing?.catch(() => undefined);
     return writeFailed(err, options.digest);
   }
 }

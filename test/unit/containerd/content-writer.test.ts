@@ -8,6 +8,7 @@ import { ContainerdClient, serviceDefinition } from '../../../src/containerd/cli
 import { type BlobSource, inChunks, writeBlob } from '../../../src/containerd/content-writer.js';
 
 const MiB = 1024 * 1024;
+const CHUNK = 256 * 1024;
 
 async function collect(source: AsyncIterable<Buffer>): Promise<Buffer[]> {
   const out: Buffer[] = [];
@@ -44,22 +45,31 @@ interface SeenRequest {
   bytes: number;
 }
 
-/** A stand-in Content.Write: answers every request and records what each carried; STAT reports `ingested` bytes already there. */
-describe('writeBlob against a stand-in content store', () => {
+/**
+ * A stand-in Content.Write: answers every request in order and records what
+ * each carried; STAT reports `ingested` bytes already there. With `holdWrites`
+ * it answers no WRITE until it has that many (or the COMMIT), as a busy
+ * containerd would: a writer waiting for each answer before sending on stalls.
+ */
+describe('writeBlob against a stand-in content store', { timeout: 10_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'cri-ts-content-writer-'));
   const socket = join(dir, 'containerd.sock');
   const server = new grpc.Server();
   let client: ContainerdClient;
   let seen: SeenRequest[] = [];
   let ingested = 0;
+  let holdWrites = 0;
 
   before(async () => {
     server.addService(serviceDefinition('containerd.services.content.v1.Content'), {
       Write: (call: grpc.ServerDuplexStream<{ action: string; offset: string; data: Buffer }, unknown>) => {
+        const held: Array<{ action: string; offset: number }> = [];
         call.on('data', (request) => {
           const offset = Number(request.offset);
           seen.push({ action: request.action, offset, bytes: request.data.length });
-          call.write({ action: request.action, offset: request.action === 'STAT' ? ingested : offset + request.data.length });
+          held.push({ action: request.action, offset: request.action === 'STAT' ? ingested : offset + request.data.length });
+          if (request.action === 'WRITE' && held.length < holdWrites) return;
+          for (const answer of held.splice(0)) call.write(answer);
         });
         call.on('end', () => call.end());
       },
@@ -83,31 +93,32 @@ describe('writeBlob against a stand-in content store', () => {
     },
   });
 
-  it('writes an HTTP-sized stream in 1 MiB WRITEs, the rest riding on the COMMIT', async () => {
+  it('writes an HTTP-sized stream in 256 KiB WRITEs sent without waiting for each answer, the rest riding on the COMMIT', async () => {
     seen = [];
     ingested = 0;
+    holdWrites = 4;
     const progress: number[] = [];
     const size = 2 * MiB + 5000;
     const opened: number[] = [];
     const result = await writeBlob(client, sourceFrom(size, 16 * 1024, opened), { ref: 'r1', digest: 'sha256:x', size, onProgress: (done) => progress.push(done) });
+    holdWrites = 0;
     assert.equal(result, 'written');
     assert.deepEqual(opened, [0]);
-    assert.deepEqual(seen, [
-      { action: 'STAT', offset: 0, bytes: 0 },
-      { action: 'WRITE', offset: 0, bytes: MiB },
-      { action: 'WRITE', offset: MiB, bytes: MiB },
-      { action: 'COMMIT', offset: 2 * MiB, bytes: 5000 },
-    ]);
-    assert.deepEqual(progress, [MiB, 2 * MiB, size]);
+    const writes = Array.from({ length: 8 }, (_, i) => ({ action: 'WRITE', offset: i * CHUNK, bytes: CHUNK }));
+    assert.deepEqual(seen, [{ action: 'STAT', offset: 0, bytes: 0 }, ...writes, { action: 'COMMIT', offset: 2 * MiB, bytes: 5000 }]);
+    assert.deepEqual(progress, [...writes.map((w) => w.offset + CHUNK), size]);
   });
 
   it('resumes from what the ingest holds, and commits without data when it holds everything', async () => {
     seen = [];
     ingested = MiB;
     const opened: number[] = [];
-    await writeBlob(client, sourceFrom(MiB + 10, 4096, opened), { ref: 'r2', digest: 'sha256:y', size: MiB + 10 });
+    await writeBlob(client, sourceFrom(MiB + CHUNK + 10, 4096, opened), { ref: 'r2', digest: 'sha256:y', size: MiB + CHUNK + 10 });
     assert.deepEqual(opened, [MiB]);
-    assert.deepEqual(seen.slice(1), [{ action: 'COMMIT', offset: MiB, bytes: 10 }]);
+    assert.deepEqual(seen.slice(1), [
+      { action: 'WRITE', offset: MiB, bytes: CHUNK },
+      { action: 'COMMIT', offset: MiB + CHUNK, bytes: 10 },
+    ]);
 
     seen = [];
     ingested = 300;
