@@ -4,7 +4,7 @@ import { abortIngest, type BlobSource, writeBlob, writeBlobAtOnce } from '../../
 import { CriError, isCriError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { metrics, withOutcome } from '../../metrics/metrics.js';
-import { parseImageConfig } from '../image-config.js';
+import { type ImageConfig, parseImageConfig } from '../image-config.js';
 import { ImageLabel, upsertImageRecord } from '../image-records.js';
 import { type Descriptor, hostPlatform, type ImageIndex, type ImageManifest, parseManifestDocument, selectPlatformManifest } from '../manifest.js';
 import { digestReference, formatImageReference, type ImageReference, parseImageReference, tagReference } from '../reference.js';
@@ -35,26 +35,41 @@ const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const LOCKED_RETRY_MS = 100;
 
 /**
- * Runs `work` over `items`, at most `limit` at a time. The first failure stops
- * new work and aborts `signal` for what runs; it is thrown once all have
- * settled, so nothing is still writing when the caller cleans up.
+ * Runs `work` over `items`, at most `limit` at a time. The first failure (or
+ * `stop` aborting) stops new work and aborts `signal` for what runs; it is
+ * thrown once all have settled, so nothing is still writing when the caller
+ * cleans up.
  */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
+async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T, signal: AbortSignal) => Promise<void>, stop?: AbortSignal): Promise<void> {
   const abort = new AbortController();
   let next = 0;
   let failure: { err: unknown } | undefined;
+  const fail = (err: unknown): void => {
+    failure ??= { err };
+    abort.abort();
+  };
+  const stopped = (): void => fail(stop?.reason);
+  if (stop?.aborted) stopped();
+  else stop?.addEventListener('abort', stopped, { once: true });
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length && !failure) {
       try {
         await work(items[next++]!, abort.signal);
       } catch (err) {
-        failure ??= { err };
-        abort.abort();
+        fail(err);
       }
     }
   });
   await Promise.all(workers);
+  stop?.removeEventListener('abort', stopped);
   if (failure) throw failure.err;
+}
+
+/** A promise with its resolve function (Promise.withResolvers is Node 22's). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /**
@@ -133,11 +148,10 @@ export class ImagePuller {
   }
 
   private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, log: Logger, written: { bytes: number }): Promise<PulledImage> {
-    const { client, root } = source;
+    const { client, root, rootBytes } = source;
     const name = formatImageReference(ref);
     const sourceLabel = { [GcLabel.distributionSource(ref.domain)]: ref.path };
 
-    const rootBytes = (await client.fetchManifest(root.digest)).body;
     const rootDocument = parseManifestDocument(rootBytes, root.mediaType, name);
     let manifest: ImageManifest;
     let manifestBytes = rootBytes;
@@ -152,52 +166,67 @@ export class ImagePuller {
       manifest = rootDocument;
     }
 
-    const configBytes = await client.fetchSmallBlob(manifest.config.digest, MAX_CONFIG_BYTES);
-    const config = parseImageConfig(configBytes, `image ${name}: config ${manifest.config.digest}`);
-    if (config.diffIds.length !== manifest.layers.length) {
-      throw new CriError('FailedPrecondition', `image ${name}: its config lists ${config.diffIds.length} layers but its manifest ${manifest.layers.length}`);
-    }
-    const topChain = chainIds(config.diffIds).at(-1);
     const snapshotter = this.config.containerd.snapshotter;
-
+    // The layers download from here on, while the config is fetched and
+    // unpacking starts: each layer's snapshot is prepared while its blob
+    // arrives, and applied once it is stored. A failure anywhere stops the
+    // downloads; everything settles before it is thrown, so no write is still
+    // running when the caller cleans up.
+    const stopDownloads = new AbortController();
+    const configReady = this.fetchConfig(client, manifest, name);
     const progress = new PullProgress(log, manifest.layers.reduce((sum, l) => sum + l.size, 0));
-    const layersWritten = eachLimited(manifest.layers, this.config.maxConcurrentDownloads, async (layer, signal) => {
-      const outcome = await this.writeBlobWaitingForLock(client, layer, registryBlobSource(client, layer.digest, layer.size), {
-        ref: `cri-ts-layer-${layer.digest}`,
-        labels: sourceLabel,
-        lease,
-        signal,
-        onProgress: (done, total) => progress.update(layer.digest, done, total),
-        written,
-      });
-      if (outcome === 'already-present') progress.present(layer.digest, layer.size);
-    });
-    // The config, manifest and index are in memory already: written while the layers download
-    // (the lease holds them; nothing refers to them until the image records exist).
-    const documents: Array<{ blob: Descriptor; bytes: Buffer; ref: string; labels: Record<string, string> }> = [
-      {
-        blob: manifest.config,
-        bytes: configBytes,
-        ref: `cri-ts-config-${manifest.config.digest}`,
-        labels: { ...sourceLabel, ...(topChain ? { [GcLabel.snapshotRef(snapshotter)]: topChain } : {}) },
+    const layerStored = manifest.layers.map(deferred);
+    const layersWritten = eachLimited(
+      manifest.layers.map((layer, index) => ({ layer, index })),
+      this.config.maxConcurrentDownloads,
+      async ({ layer, index }, signal) => {
+        const outcome = await this.writeBlobWaitingForLock(client, layer, registryBlobSource(client, layer.digest, layer.size), {
+          ref: `cri-ts-layer-${layer.digest}`,
+          labels: sourceLabel,
+          lease,
+          signal,
+          onProgress: (done, total) => progress.update(layer.digest, done, total),
+          written,
+        });
+        if (outcome === 'already-present') progress.present(layer.digest, layer.size);
+        layerStored[index]!.resolve();
       },
-      { blob: manifestDescriptor, bytes: manifestBytes, ref: `cri-ts-manifest-${manifestDescriptor.digest}`, labels: { ...sourceLabel, ...childLabels(manifest, []) } },
+      stopDownloads.signal,
+    );
+    // Once every layer is written all are stored; a failed download fails the layers still awaited.
+    const layerReady = (index: number): Promise<void> => Promise.race([layerStored[index]!.promise, layersWritten]);
+    const writeDocument = (d: { blob: Descriptor; bytes: Buffer; ref: string; labels: Record<string, string> }): Promise<unknown> =>
+      this.writeBlobWaitingForLock(client, d.blob, d.bytes, { ref: d.ref, labels: d.labels, lease, written });
+    // The manifest and index are in memory already, and the config once fetched: written beside the
+    // layers (the lease holds them; nothing refers to them until the image records exist).
+    const documents = [
+      writeDocument({ blob: manifestDescriptor, bytes: manifestBytes, ref: `cri-ts-manifest-${manifestDescriptor.digest}`, labels: { ...sourceLabel, ...childLabels(manifest, []) } }),
     ];
     if (rootDocument.kind === 'index') {
-      documents.push({
-        blob: { mediaType: root.mediaType, digest: root.digest, size: rootBytes.length },
-        bytes: rootBytes,
-        ref: `cri-ts-index-${root.digest}`,
-        labels: { ...sourceLabel, ...childLabels(rootDocument as ImageIndex, [manifestDescriptor]) },
-      });
+      documents.push(
+        writeDocument({
+          blob: { mediaType: root.mediaType, digest: root.digest, size: rootBytes.length },
+          bytes: rootBytes,
+          ref: `cri-ts-index-${root.digest}`,
+          labels: { ...sourceLabel, ...childLabels(rootDocument as ImageIndex, [manifestDescriptor]) },
+        }),
+      );
     }
-    // Everything settles before a failure is thrown, so no write is still running when the caller cleans up.
-    await allStepsSettled([
-      layersWritten,
-      ...documents.map((d) => this.writeBlobWaitingForLock(client, d.blob, d.bytes, { ref: d.ref, labels: d.labels, lease, written })),
-    ]);
-
-    await unpackLayers(this.containerd, { snapshotter, layers: manifest.layers, diffIds: config.diffIds, lease, log });
+    const configWritten = configReady.then(({ bytes, config }) => {
+      const topChain = chainIds(config.diffIds).at(-1);
+      return writeDocument({
+        blob: manifest.config,
+        bytes,
+        ref: `cri-ts-config-${manifest.config.digest}`,
+        labels: { ...sourceLabel, ...(topChain ? { [GcLabel.snapshotRef(snapshotter)]: topChain } : {}) },
+      });
+    });
+    const unpacked = configReady.then(({ config }) =>
+      unpackLayers(this.containerd, { snapshotter, layers: manifest.layers, diffIds: config.diffIds, lease, log, layerReady }),
+    );
+    const stopOnFailure = (step: Promise<unknown>): Promise<unknown> => step.catch((err: unknown) => (stopDownloads.abort(), Promise.reject(err)));
+    // The first failure in this order is thrown: a config or unpack failure before the aborted downloads it caused.
+    const [{ config }] = await allStepsSettled([configReady, stopOnFailure(unpacked), stopOnFailure(configWritten), ...documents.map(stopOnFailure), layersWritten]);
 
     const imageId = manifest.config.digest;
     const target: RootDescriptor = { digest: root.digest, mediaType: rootDocument.mediaType, size: rootBytes.length };
@@ -207,6 +236,16 @@ export class ImagePuller {
     await allStepsSettled(names.map((recordName) => upsertImageRecord(this.containerd, recordName, target, labels)));
     const size = target.size + (rootDocument.kind === 'index' ? manifestDescriptor.size : 0) + manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
     return { imageId, names, labels, target, resolved: { configDigest: imageId, size, config } };
+  }
+
+  /** The image config, checked against the manifest's layers. */
+  private async fetchConfig(client: RegistryClient, manifest: ImageManifest, name: string): Promise<{ bytes: Buffer; config: ImageConfig }> {
+    const bytes = await client.fetchSmallBlob(manifest.config.digest, MAX_CONFIG_BYTES);
+    const config = parseImageConfig(bytes, `image ${name}: config ${manifest.config.digest}`);
+    if (config.diffIds.length !== manifest.layers.length) {
+      throw new CriError('FailedPrecondition', `image ${name}: its config lists ${config.diffIds.length} layers but its manifest ${manifest.layers.length}`);
+    }
+    return { bytes, config };
   }
 
   /**

@@ -18,6 +18,8 @@ export interface RootDescriptor {
 export interface RegistrySource {
   client: RegistryClient;
   root: RootDescriptor;
+  /** The root manifest or index as the endpoint served it (`root` describes these bytes). */
+  rootBytes: Buffer;
 }
 
 function describe(err: unknown): string {
@@ -29,6 +31,10 @@ function describe(err: unknown): string {
  * hosts.toml or the mirrors table, then the registry itself), as containerd
  * does: an endpoint that fails is passed over for the next. When all fail,
  * resolveFailure picks the error that says most.
+ *
+ * The reference is resolved with a GET, not containerd's HEAD then GET: the
+ * manifest comes with the answer, one registry round trip fewer per pull, and
+ * a registry that counts manifest GETs (Docker Hub) counts one either way.
  */
 export async function resolveSource(
   config: RegistryConfig,
@@ -45,11 +51,11 @@ export async function resolveSource(
     if (!usable) continue;
     const client = new RegistryClient(endpoint, ref.path, credentials, idleTimeoutMs, signal);
     try {
-      const root = await client.resolve(wanted);
-      if (ref.digest && root.digest !== ref.digest) {
-        throw new CriError('FailedPrecondition', `${client.host} answered ${root.digest} for ${ref.digest}`);
+      const manifest = await client.fetchManifest(wanted);
+      if (ref.digest && manifest.digest !== ref.digest) {
+        throw new CriError('FailedPrecondition', `${client.host} answered ${manifest.digest} for ${ref.digest}`);
       }
-      return { client, root };
+      return { client, root: { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.body.length }, rootBytes: manifest.body };
     } catch (err) {
       if (signal?.aborted) throw err;
       failures.push({ host: client.host, err });

@@ -14,6 +14,8 @@ export interface UnpackRequest {
   diffIds: string[];
   lease: string;
   log: Logger;
+  /** Settles once layer `index`'s blob is in the content store (it may still be downloading when unpacking starts). */
+  layerReady?: (index: number) => Promise<void>;
 }
 
 /**
@@ -21,10 +23,12 @@ export interface UnpackRequest {
  * unpacker does: each layer is applied by the diff service onto an active
  * snapshot prepared on its parent, checked against its diff ID, and committed.
  * Layers already unpacked (by an earlier pull of another image) are reused.
+ * A layer's snapshot is prepared while its blob may still be downloading;
+ * only the apply waits for it.
  * Returns the top chain ID, the image's root filesystem.
  */
 export async function unpackLayers(containerd: ContainerdClient, request: UnpackRequest): Promise<string> {
-  const { snapshotter, layers, diffIds, lease, log } = request;
+  const { snapshotter, layers, diffIds, lease, log, layerReady } = request;
   if (layers.length !== diffIds.length) {
     throw new CriError('FailedPrecondition', `image config lists ${diffIds.length} diff IDs for ${layers.length} layers`);
   }
@@ -38,6 +42,7 @@ export async function unpackLayers(containerd: ContainerdClient, request: Unpack
     const mounts = await prepareExtraction(containerd, { snapshotter, key, parent, chainId, lease });
     if (!mounts) continue;
     try {
+      await layerReady?.(i);
       const started = Date.now();
       const { applied } = await containerd.diff.Apply(
         { diff: { mediaType: layer.mediaType, digest: layer.digest, size: layer.size, annotations: layer.annotations ?? {} }, mounts },

@@ -158,18 +158,6 @@ export class RegistryClient {
     return token;
   }
 
-  /** Resolves a tag or digest to the manifest's digest, media type and size. */
-  async resolve(tagOrDigest: string): Promise<{ digest: string; mediaType: string; size: number }> {
-    const response = await this.request('HEAD', `manifests/${tagOrDigest}`, MANIFEST_ACCEPT);
-    const digest = response.headers['docker-content-digest'];
-    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim();
-    const size = Number(response.headers['content-length'] ?? -1);
-    if (typeof digest === 'string' && digest.startsWith('sha256:') && size >= 0) return { digest, mediaType, size };
-    // Some registries omit the digest on HEAD: fetch the manifest and hash it.
-    const manifest = await this.fetchManifest(tagOrDigest);
-    return { digest: manifest.digest, mediaType: manifest.mediaType, size: manifest.body.length };
-  }
-
   /** Fetches a manifest; by digest, its bytes are verified against it. */
   async fetchManifest(tagOrDigest: string): Promise<{ body: Buffer; mediaType: string; digest: string }> {
     const response = await this.request('GET', `manifests/${tagOrDigest}`, MANIFEST_ACCEPT);
