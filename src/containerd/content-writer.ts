@@ -10,9 +10,12 @@ const CHUNK_BYTES = 256 * 1024;
 /** WRITEs sent before the first of them must be answered: 1 MiB on its way to containerd at most. */
 const MAX_UNANSWERED_WRITES = 4;
 
+/** A blob's bytes as they arrive; `close` lets go of a stream not read to its end (an HTTP response, say). */
+export type BlobStream = (AsyncIterable<Uint8Array> | Iterable<Uint8Array>) & { close?(): void };
+
 export interface BlobSource {
   /** The blob's bytes from `offset` on (a registry Range request, say). */
-  open(offset: number): Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
+  open(offset: number): Promise<BlobStream>;
 }
 
 export interface WriteBlobOptions {
@@ -23,6 +26,8 @@ export interface WriteBlobOptions {
   labels?: Record<string, string>;
   lease?: string;
   signal?: AbortSignal;
+  /** False opens the source only once STAT has answered (a retry after the ingest was locked: another writer holds it, and likely the blob soon). */
+  openWithStat?: boolean;
   /** Called as bytes are acknowledged by containerd (done includes a resumed prefix). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -37,11 +42,15 @@ type WriteCall = grpc.ClientDuplexStream<WriteContentRequest, WriteContentRespon
  * from there), WRITE the rest, COMMIT with the expected digest and size so
  * containerd verifies them. A blob already in the store is not written again.
  *
- * The source's pieces (an HTTP body arrives in 16–64 KiB reads) are gathered
- * into chunks of CHUNK_BYTES, and WRITEs are sent as the chunks fill, without
- * waiting for containerd's answer to each (it answers them in order): the
- * bytes reach containerd while the rest downloads, rather than one round trip
- * per piece after it. The last chunk rides on the COMMIT.
+ * The source is opened while STAT is answered (both are round trips, and
+ * STAT nearly always finds nothing yet); it is let go at once when STAT finds
+ * the blob, or part of it to resume from. Its pieces (an HTTP body arrives in
+ * 16–64 KiB reads) are gathered into chunks of CHUNK_BYTES, and WRITEs are
+ * sent as the chunks fill, without waiting for containerd's answer to each
+ * (it answers them in order): the bytes reach containerd while the rest
+ * downloads, rather than one round trip per piece after it. The last chunk
+ * rides on the COMMIT. Aborting `signal` lets go of the source too, so a
+ * stalled download does not hold the write.
  */
 export async function writeBlob(client: ContainerdClient, source: BlobSource, options: WriteBlobOptions): Promise<WriteBlobResult> {
   const call = client.writeContent({ ...(options.lease ? { lease: options.lease } : {}), ...(options.signal ? { signal: options.signal } : {}) });
@@ -58,13 +67,23 @@ export async function writeBlob(client: ContainerdClient, source: BlobSource, op
     const written = unanswered.shift()!;
     options.onProgress?.(written, options.size);
   };
+  let stream: BlobStream | undefined;
+  const letGo = (): void => stream?.close?.();
+  options.signal?.addEventListener('abort', letGo, { once: true });
+  const early = options.openWithStat === false ? undefined : source.open(0);
+  // Awaited (or let go) once STAT answers; a failed open must not count as unhandled meanwhile.
+  early?.catch(() => undefined);
   try {
-    await send(call, { action: 'STAT', ref: options.ref, total: options.size, expected: options.digest });
-    let offset = Number((await answer()).offset);
+    const status = await send(call, { action: 'STAT', ref: options.ref, total: options.size, expected: options.digest }).then(answer);
+    let offset = Number(status.offset);
     if (offset > options.size) offset = 0;
+    if (early && offset === 0) stream = await early;
+    else if (early) void closeWhenOpen(early);
+    if (!stream && offset < options.size) stream = await source.open(offset);
+    if (options.signal?.aborted) letGo();
     let last: Buffer | undefined;
-    if (offset < options.size) {
-      for await (const chunk of inChunks(await source.open(offset), CHUNK_BYTES)) {
+    if (stream) {
+      for await (const chunk of inChunks(stream, CHUNK_BYTES)) {
         if (last) {
           if (unanswered.length >= MAX_UNANSWERED_WRITES) await awaitOldestWrite();
           await send(call, { action: 'WRITE', ref: options.ref, offset, data: last });
@@ -90,7 +109,20 @@ export async function writeBlob(client: ContainerdClient, source: BlobSource, op
     return 'written';
   } catch (err) {
     call.cancel();
+    letGo();
+    if (early) void closeWhenOpen(early);
     return writeFailed(err, options.digest);
+  } finally {
+    options.signal?.removeEventListener('abort', letGo);
+  }
+}
+
+/** Lets go of a stream once it is open; one that failed to open needs nothing. */
+async function closeWhenOpen(opening: Promise<BlobStream>): Promise<void> {
+  try {
+    (await opening).close?.();
+  } catch {
+    // Nothing was opened.
   }
 }
 

@@ -20,6 +20,8 @@ const LONGEST_RETRY_MS = 30_000;
 export class TemporaryLeases {
   private readonly held = new Set<string>();
   private readonly retries = new Map<string, NodeJS.Timeout>();
+  /** Releases started by releaseSoon and not yet answered. */
+  private readonly releasing = new Set<Promise<void>>();
 
   constructor(
     private readonly leases: UnaryApi<LeasesDefinition>,
@@ -51,6 +53,23 @@ export class TemporaryLeases {
       this.retryLater(id, this.firstRetryMs);
       throw err;
     }
+  }
+
+  /**
+   * Deletes the lease without the caller waiting: for a lease whose work is
+   * recorded already (a pull's image records hold what it protected), so the
+   * answer need not wait for one more round trip. Whoever needs the lease
+   * gone (a synchronous collection) waits for releasesSettled first.
+   */
+  releaseSoon(id: string, onError: (err: unknown) => void): void {
+    const release = this.release(id).catch(onError);
+    this.releasing.add(release);
+    void release.finally(() => this.releasing.delete(release));
+  }
+
+  /** Settles once every releaseSoon started so far has been answered (or failed, and is retried in the background). */
+  async releasesSettled(): Promise<void> {
+    await Promise.all(this.releasing);
   }
 
   /**

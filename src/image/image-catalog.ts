@@ -100,13 +100,15 @@ export class ImageCatalog {
   /**
    * Deletes image records by name, all but the last at once; the last
    * deletion waits for containerd's garbage collection (as containerd's CRI
-   * deletes its last reference).
+   * deletes its last reference), once no pull's lease still holds content.
    */
   async removeRecords(names: readonly string[]): Promise<void> {
     let removed = false;
     try {
       await Promise.all(names.slice(0, -1).map((name) => deleteImageRecord(this.containerd, name, false)));
       const last = names.at(-1);
+      // A pull's lease may still hold the content; it must be gone before the collection runs.
+      await this.containerd.temporaryLeases.releasesSettled();
       if (last !== undefined) await deleteImageRecord(this.containerd, last, true);
       removed = true;
     } finally {

@@ -65,6 +65,10 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
   if (failure) throw failure.err;
 }
 
+function leaseNotDeleted(log: Logger, lease: string, err: unknown): void {
+  log.warn({ lease, err }, 'could not delete the pull lease yet; retrying in the background');
+}
+
 /** A promise with its resolve function (Promise.withResolvers is Node 22's). */
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -117,34 +121,27 @@ export class ImagePuller {
       this.containerd.temporaryLeases.create('pull', LEASE_EXPIRY_MS),
     ]);
     if (resolved.status === 'rejected') {
-      if (lease.status === 'fulfilled') await this.releaseLease(lease.value, false, log);
+      if (lease.status === 'fulfilled') await this.containerd.temporaryLeases.release(lease.value).catch((err: unknown) => leaseNotDeleted(log, lease.value, err));
       throw resolved.reason;
     }
     if (lease.status === 'rejected') throw lease.reason;
     const source = resolved.value;
     const leaseId = lease.value;
     log.info({ digest: source.root.digest, from: source.client.host }, 'pulling image');
-    let failed = false;
+    let result: PulledImage;
     try {
-      const result = await this.fetchAndStore(ref, source, leaseId, log, written);
-      log.info({ imageId: result.imageId, ms: Date.now() - started }, 'image pulled');
-      this.onPulled(result);
-      return result;
+      result = await this.fetchAndStore(ref, source, leaseId, log, written);
     } catch (err) {
       // Leave nothing half-made: a failed write dropped its ingest, and the
       // lease is deleted synchronously so containerd collects what this pull committed.
-      failed = true;
+      await this.containerd.temporaryLeases.release(leaseId, { sync: true }).catch((releaseErr: unknown) => leaseNotDeleted(log, leaseId, releaseErr));
       throw err;
-    } finally {
-      await this.releaseLease(leaseId, failed, log);
     }
-  }
-
-  /** `sync` makes containerd collect at once what only the lease held; a Delete it misses is retried in the background. */
-  private async releaseLease(id: string, sync: boolean, log: Logger): Promise<void> {
-    await this.containerd.temporaryLeases
-      .release(id, { sync })
-      .catch((err: unknown) => log.warn({ lease: id, err }, 'could not delete the pull lease yet; retrying in the background'));
+    // The image records hold everything the lease did: it goes after the answer (a RemoveImage waits for it).
+    this.containerd.temporaryLeases.releaseSoon(leaseId, (err) => leaseNotDeleted(log, leaseId, err));
+    log.info({ imageId: result.imageId, ms: Date.now() - started }, 'image pulled');
+    this.onPulled(result);
+    return result;
   }
 
   private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, log: Logger, written: { bytes: number }): Promise<PulledImage> {
@@ -268,9 +265,9 @@ export class ImagePuller {
     },
   ): Promise<'written' | 'already-present'> {
     const { written, ...writeOptions } = options;
-    for (;;) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        const target = { ...writeOptions, digest: blob.digest, size: blob.size };
+        const target = { ...writeOptions, digest: blob.digest, size: blob.size, openWithStat: attempt === 1 };
         const outcome = Buffer.isBuffer(source) ? await writeBlobAtOnce(this.containerd, source, target) : await writeBlob(this.containerd, source, target);
         if (outcome === 'written') written.bytes += blob.size;
         return outcome;

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { RegistryConfig } from '../../config/config.js';
-import type { BlobSource } from '../../containerd/content-writer.js';
+import type { BlobSource, BlobStream } from '../../containerd/content-writer.js';
 import { CriError } from '../../errors.js';
 import { type ImageReference, formatImageReference } from '../reference.js';
 import { resolveRegistryEndpoints } from '../registry/hosts-config.js';
@@ -69,10 +69,10 @@ export async function resolveSource(
 /** The blob's bytes from the registry, resuming with a Range request where one helps. */
 export function registryBlobSource(client: RegistryClient, digest: string, size: number): BlobSource {
   return {
-    async open(offset: number): Promise<AsyncIterable<Uint8Array>> {
+    async open(offset: number): Promise<BlobStream> {
       const response = await client.fetchBlob(digest, offset);
       const skip = offset > 0 && response.status !== 206 ? offset : 0;
-      return guardedBody(response.body, client.host, digest, size, offset, skip);
+      return Object.assign(guardedBody(response.body, client.host, digest, size, offset, skip), { close: () => response.body.destroy() });
     },
   };
 }

@@ -3,6 +3,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CriError } from '../../../src/errors.js';
+import { chainIds } from '../../../src/image/chain-ids.js';
+import { criClient } from '../../harness/cri-client.js';
 import { crictl, crictlJson } from '../../harness/crictl.js';
 import { type FakeRegistry, startFakeRegistry } from '../../harness/fake-registry.js';
 import { type PushedImage, pushManifest, pushTestImage, pushTestIndex } from '../../harness/image-push.js';
@@ -196,6 +198,29 @@ describe('PullImage, ListImages, ImageStatus, RemoveImage against real registrie
       }
     });
   }
+
+  it('a RemoveImage right after the PullImage answers leaves no content, snapshot or lease of the image', async () => {
+    const image = await pushTestImage(plain.url, 'app/at-once', 'v1', { layers: 2 });
+    const reference = `${plain.host}/app/at-once:v1`;
+    const cri = criClient(stack.criTs.socket);
+    try {
+      for (let round = 0; round < 3; round++) {
+        // Back to back on one connection: the pull's lease is deleted after its answer, and the removal must wait for that.
+        await cri.images.PullImage({ image: { image: reference } });
+        await cri.images.RemoveImage({ image: { image: reference } });
+        for (const digest of [image.manifestDigest, image.configDigest, ...image.layerDigests]) {
+          assert.equal(await contentExists(stack, digest), false, `round ${round}: ${digest} is collected`);
+        }
+        const snapshots: string[] = [];
+        for await (const { info } of stack.client.listSnapshots({ snapshotter: 'overlayfs', filters: [] })) snapshots.push(...info.map((i) => i.name));
+        const chains = chainIds(image.diffIds);
+        assert.deepEqual(snapshots.filter((name) => chains.includes(name)), [], `round ${round}: no layer snapshot is left`);
+        await assertNothingLeftOver(stack);
+      }
+    } finally {
+      cri.close();
+    }
+  });
 
   it('removes one tag of several without the others, then the image by ID', async () => {
     const image = await pushTestImage(plain.url, 'app/tags', 'one');

@@ -62,9 +62,13 @@ describe('writeBlob against a stand-in content store', { timeout: 10_000 }, () =
 
   before(async () => {
     server.addService(serviceDefinition('containerd.services.content.v1.Content'), {
-      Write: (call: grpc.ServerDuplexStream<{ action: string; offset: string; data: Buffer }, unknown>) => {
+      Write: (call: grpc.ServerDuplexStream<{ action: string; offset: string; data: Buffer; ref: string }, unknown>) => {
         const held: Array<{ action: string; offset: number }> = [];
-        call.on('data', (request) => {
+        call.on('data', (request: { action: string; offset: string; data: Buffer; ref: string }) => {
+          if (request.ref === 'present') {
+            call.emit('error', { code: grpc.status.ALREADY_EXISTS, details: 'content sha256:p: already exists' });
+            return;
+          }
           const offset = Number(request.offset);
           seen.push({ action: request.action, offset, bytes: request.data.length });
           held.push({ action: request.action, offset: request.action === 'STAT' ? ingested : offset + request.data.length });
@@ -86,10 +90,11 @@ describe('writeBlob against a stand-in content store', { timeout: 10_000 }, () =
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Records each open by its offset, and each close as -1 - offset. */
   const sourceFrom = (size: number, piece: number, opened: number[]): BlobSource => ({
     async open(offset) {
       opened.push(offset);
-      return piecesOf(size, piece, offset);
+      return Object.assign(piecesOf(size, piece, offset), { close: () => opened.push(-1 - offset) });
     },
   });
 
@@ -114,7 +119,8 @@ describe('writeBlob against a stand-in content store', { timeout: 10_000 }, () =
     ingested = MiB;
     const opened: number[] = [];
     await writeBlob(client, sourceFrom(MiB + CHUNK + 10, 4096, opened), { ref: 'r2', digest: 'sha256:y', size: MiB + CHUNK + 10 });
-    assert.deepEqual(opened, [MiB]);
+    // Opened from the start while STAT was answered, let go, and opened again where the ingest stopped.
+    assert.deepEqual(opened, [0, MiB, -1]);
     assert.deepEqual(seen.slice(1), [
       { action: 'WRITE', offset: MiB, bytes: CHUNK },
       { action: 'COMMIT', offset: MiB + CHUNK, bytes: 10 },
@@ -124,7 +130,45 @@ describe('writeBlob against a stand-in content store', { timeout: 10_000 }, () =
     ingested = 300;
     opened.length = 0;
     await writeBlob(client, sourceFrom(300, 100, opened), { ref: 'r3', digest: 'sha256:z', size: 300 });
-    assert.deepEqual(opened, []);
+    assert.deepEqual(opened, [0, -1]);
     assert.deepEqual(seen.slice(1), [{ action: 'COMMIT', offset: 300, bytes: 0 }]);
+
+    // A retry after a locked ingest opens only once STAT has answered.
+    opened.length = 0;
+    ingested = 0;
+    await writeBlob(client, sourceFrom(300, 100, opened), { ref: 'r4', digest: 'sha256:w', size: 300, openWithStat: false });
+    assert.deepEqual(opened, [0]);
+  });
+
+  it('lets go of the stream it opened when containerd has the blob already', async () => {
+    const opened: number[] = [];
+    assert.equal(await writeBlob(client, sourceFrom(300, 100, opened), { ref: 'present', digest: 'sha256:p', size: 300 }), 'already-present');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(opened, [0, -1]);
+  });
+
+  it('lets go of a stalled stream when the write is aborted', async () => {
+    const abort = new AbortController();
+    let closed = false;
+    const stalled: BlobSource = {
+      async open() {
+        let wake: (() => void) | undefined;
+        return {
+          async *[Symbol.asyncIterator]() {
+            yield Buffer.alloc(1000);
+            await new Promise<void>((resolve) => (wake = resolve));
+            throw new Error('the connection was closed');
+          },
+          close: () => {
+            closed = true;
+            wake?.();
+          },
+        };
+      },
+    };
+    ingested = 0;
+    setTimeout(() => abort.abort(), 100);
+    await assert.rejects(writeBlob(client, stalled, { ref: 'r5', digest: 'sha256:s', size: 5000, signal: abort.signal }));
+    assert.equal(closed, true);
   });
 });

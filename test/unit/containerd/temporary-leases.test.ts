@@ -46,6 +46,28 @@ describe('TemporaryLeases', () => {
     assert.equal(ids.size, 0);
   });
 
+  it('releases a lease soon without the caller waiting, and says when every such release has been answered', async () => {
+    const { api, ids, down } = fakeLeases();
+    // containerd takes a while to answer the Delete.
+    const slowApi = { ...api, Delete: async (request: { id?: string; sync?: boolean }) => (await sleep(30), api.Delete(request)) } as unknown as UnaryApi<LeasesDefinition>;
+    const leases = new TemporaryLeases(slowApi, 1);
+    const id = await leases.create('pull', 60_000);
+    leases.releaseSoon(id, () => assert.fail('the release succeeds'));
+    await sleep(5);
+    assert.deepEqual([...ids], [id], 'not deleted before the caller goes on');
+    await leases.releasesSettled();
+    assert.equal(ids.size, 0);
+
+    const failures: unknown[] = [];
+    const other = await leases.create('pull', 60_000);
+    down.del = true;
+    leases.releaseSoon(other, (err) => failures.push(err));
+    await leases.releasesSettled();
+    assert.equal(failures.length, 1, 'a failed release is reported, not thrown');
+    down.del = false;
+    await eventually(() => ids.size === 0 && leases.pendingDeletions === 0);
+  });
+
   it('retries a deletion containerd did not answer until it does', async () => {
     const { api, ids, down } = fakeLeases();
     const leases = new TemporaryLeases(api, 1);

@@ -84,7 +84,8 @@ class FakeContainerd {
       if (!bytes) throw new CriError('NotFound', `containerd Read: content digest ${digest}: not found`);
       yield { data: bytes };
     }
-    return { namespace: 'k8s.io', images, readContent } as unknown as ContainerdClient;
+    const temporaryLeases = { releasesSettled: async () => undefined };
+    return { namespace: 'k8s.io', images, readContent, temporaryLeases } as unknown as ContainerdClient;
   }
 }
 
