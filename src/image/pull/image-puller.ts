@@ -14,7 +14,7 @@ import { chainIds } from '../chain-ids.js';
 import { childLabels } from './child-labels.js';
 import { PullProgress } from './pull-progress.js';
 import { type RegistrySource, registryBlobSource, resolveSource, type RootDescriptor } from './registry-source.js';
-import { unpackLayers } from './unpack.js';
+import { unpackLayersLabelling } from './unpack.js';
 import type { ResolvedTarget } from '../image-view.js';
 import { allStepsSettled } from '../../undo-stack.js';
 
@@ -219,18 +219,25 @@ export class ImagePuller {
       });
     });
     const unpacked = configReady.then(({ config }) =>
-      unpackLayers(this.containerd, { snapshotter, layers: manifest.layers, diffIds: config.diffIds, lease, log, layerReady }),
+      unpackLayersLabelling(this.containerd, { snapshotter, layers: manifest.layers, diffIds: config.diffIds, lease, log, layerReady }),
     );
-    const stopOnFailure = (step: Promise<unknown>): Promise<unknown> => step.catch((err: unknown) => (stopDownloads.abort(), Promise.reject(err)));
+    const stopOnFailure = <T>(step: Promise<T>): Promise<T> => step.catch((err: unknown) => (stopDownloads.abort(), Promise.reject(err)));
     // The first failure in this order is thrown: a config or unpack failure before the aborted downloads it caused.
-    const [{ config }] = await allStepsSettled([configReady, stopOnFailure(unpacked), stopOnFailure(configWritten), ...documents.map(stopOnFailure), layersWritten]);
+    const [{ config }, unpackedLayers] = await allStepsSettled([
+      configReady,
+      stopOnFailure(unpacked),
+      stopOnFailure(configWritten),
+      ...documents.map(stopOnFailure),
+      layersWritten,
+    ]);
 
     const imageId = manifest.config.digest;
     const target: RootDescriptor = { digest: root.digest, mediaType: rootDocument.mediaType, size: rootBytes.length };
     const labels: Record<string, string> = { [ImageLabel.managed]: ImageLabel.managedValue };
     if (this.isSandboxImage(ref)) labels[ImageLabel.pinned] = ImageLabel.pinnedValue;
     const names = [tagReference(ref), digestReference(ref, root.digest), imageId].filter((n): n is string => n !== undefined);
-    await allStepsSettled(names.map((recordName) => upsertImageRecord(this.containerd, recordName, target, labels)));
+    // The layers' diff ID labels are written while the records are.
+    await allStepsSettled([unpackedLayers.labelled, ...names.map((recordName) => upsertImageRecord(this.containerd, recordName, target, labels))]);
     const size = target.size + (rootDocument.kind === 'index' ? manifestDescriptor.size : 0) + manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
     return { imageId, names, labels, target, resolved: { configDigest: imageId, size, config } };
   }

@@ -28,6 +28,17 @@ export interface UnpackRequest {
  * Returns the top chain ID, the image's root filesystem.
  */
 export async function unpackLayers(containerd: ContainerdClient, request: UnpackRequest): Promise<string> {
+  const { chainId, labelled } = await unpackLayersLabelling(containerd, request);
+  await labelled;
+  return chainId;
+}
+
+/**
+ * unpackLayers, answering once the last layer is committed: labelling the
+ * layers with their diff IDs may still be under way (`labelled` settles when
+ * it is done, and never rejects), so the caller can record the image meanwhile.
+ */
+export async function unpackLayersLabelling(containerd: ContainerdClient, request: UnpackRequest): Promise<{ chainId: string; labelled: Promise<void> }> {
   const { snapshotter, layers, diffIds, lease, log, layerReady } = request;
   if (layers.length !== diffIds.length) {
     throw new CriError('FailedPrecondition', `image config lists ${diffIds.length} diff IDs for ${layers.length} layers`);
@@ -64,8 +75,7 @@ export async function unpackLayers(containerd: ContainerdClient, request: Unpack
       .catch((err: unknown) => log.warn({ layer: layer.digest, err }, 'could not label a layer with its diff ID'));
     labelled.push(update);
   }
-  await Promise.all(labelled);
-  return chain.at(-1) ?? '';
+  return { chainId: chain.at(-1) ?? '', labelled: Promise.all(labelled).then(() => undefined) };
 }
 
 /** Tries before giving up when the chain snapshot keeps appearing and vanishing under us (a pull racing a removal). */
