@@ -39,3 +39,29 @@ export async function cpuMs(pid: number): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+
+/** Busy and total jiffies of all CPUs since boot (the first line of /proc/stat). */
+async function cpuJiffies(): Promise<{ busy: number; total: number }> {
+  const fields = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, n) => sum + n, 0);
+  // idle and iowait are the 4th and 5th fields.
+  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+}
+
+/**
+ * Waits until the host's CPUs were busy less than `busyFraction` of a
+ * `windowMs` window (or `timeoutMs` passed), and says how long that took: a
+ * timed step started while the other runtime still works off its own restart
+ * would measure that work too.
+ */
+export async function waitForQuietCpu(busyFraction = 0.2, windowMs = 500, timeoutMs = 20_000): Promise<number> {
+  const started = performance.now();
+  let before = await cpuJiffies();
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const now = await cpuJiffies();
+    const total = now.total - before.total;
+    if ((total > 0 && (now.busy - before.busy) / total < busyFraction) || performance.now() - started > timeoutMs) return performance.now() - started;
+    before = now;
+  }
+}
