@@ -164,7 +164,10 @@ export function countLeaks(list: LeakList): Record<keyof LeakList, number> {
 /** Removes the pods' cgroup parent directories once the test is done (empty by then). */
 export async function removeCgroupParent(parent: string): Promise<void> {
   const relative = parent.replace(/^\/+/, '');
-  for (const hierarchy of ['memory', 'pids', 'cpu,cpuacct', 'cpuset', 'blkio', 'devices', 'freezer', 'unified', 'hugetlb', 'net_cls,net_prio', 'perf_event', 'rdma', 'misc', 'systemd']) {
+  // Every hierarchy mounted here, by whatever name (cpu and cpuacct are mounted apart on some hosts, together on
+  // others), and /sys/fs/cgroup itself for a cgroup v2 host.
+  const hierarchies = (await readdir('/sys/fs/cgroup', { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name);
+  for (const hierarchy of ['', ...hierarchies]) {
     const base = join('/sys/fs/cgroup', hierarchy, relative);
     // Empty leftovers below it first (rmdir refuses a cgroup with a process in it, as it should).
     for (const entry of await readdir(base, { withFileTypes: true }).catch(() => [])) {
