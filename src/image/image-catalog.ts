@@ -101,26 +101,35 @@ export class ImageCatalog {
    * Deletes image records by name, all but the last at once; the last
    * deletion waits for containerd's garbage collection (as containerd's CRI
    * deletes its last reference), once no pull's lease still holds content.
+   * As containerd's CRI updates its store after each reference it deletes,
+   * the names deleted leave the index before the collection runs: a
+   * concurrent read (another RemoveImage of the same tag, say) no longer
+   * finds the image by them.
    */
   async removeRecords(names: readonly string[]): Promise<void> {
-    let removed = false;
+    const first = names.slice(0, -1);
+    const last = names.at(-1);
     try {
-      await Promise.all(names.slice(0, -1).map((name) => deleteImageRecord(this.containerd, name, false)));
-      const last = names.at(-1);
+      await Promise.all(first.map((name) => deleteImageRecord(this.containerd, name, false)));
+      if (first.length > 0) this.dropDeleted(first);
       // A pull's lease may still hold the content; it must be gone before the collection runs.
       await this.containerd.temporaryLeases.releasesSettled();
-      if (last !== undefined) await deleteImageRecord(this.containerd, last, true);
-      removed = true;
-    } finally {
-      this.onChanged();
-      // Queued, not applied at once: a refresh already running must not put a deleted record back.
-      if (removed) {
-        const asOf = this.ownWriteCount;
-        void this.enqueue(async () => names.filter((name) => !this.writtenSince(name, asOf)).forEach((name) => this.drop(name)), true);
-      } else {
-        void this.refresh(names, true);
+      if (last !== undefined) {
+        await deleteImageRecord(this.containerd, last, true);
+        this.dropDeleted([last]);
       }
+    } catch (err) {
+      this.onChanged();
+      void this.refresh(names, true);
+      throw err;
     }
+  }
+
+  /** Records cri-ts deleted: queued, not applied at once, so a refresh already running cannot put one back. */
+  private dropDeleted(names: readonly string[]): void {
+    this.onChanged();
+    const asOf = this.ownWriteCount;
+    void this.enqueue(async () => names.filter((name) => !this.writtenSince(name, asOf)).forEach((name) => this.drop(name)), true);
   }
 
   /** Settles once every change queued so far (events' too) is applied. */

@@ -229,6 +229,41 @@ describe('the image catalog as an index of containerd image records', () => {
     }));
   }
 
+  it('a removal takes the names it deleted out of the index while the collecting delete of the last one runs', async () => {
+    const pulled = containerd.image('removing');
+    const names = ['registry.test/removing:1', `registry.test/removing@${pulled.manifestDigest}`, pulled.configDigest];
+    for (const name of names) containerd.tag(name, pulled);
+    const client = containerd.client();
+    let collect: (() => void) | undefined;
+    const collecting = new Promise<void>((resolve) => (collect = resolve));
+    let collectionStarted = false;
+    const slowCollection = {
+      ...client,
+      images: {
+        ...client.images,
+        Delete: async (request: { name: string; sync?: boolean }) => {
+          if (request.sync) {
+            collectionStarted = true;
+            await collecting;
+          }
+          return client.images.Delete(request);
+        },
+      },
+    } as unknown as ContainerdClient;
+    const removing = new ImageCatalog(slowCollection, 'registry.test/pause:3.9', log);
+    removing.eventsFollowed();
+    removing.recordsWritten(written(pulled, names));
+    assert.equal((await removing.find('registry.test/removing:1'))?.id, pulled.configDigest);
+    const removal = removing.removeRecords(names);
+    for (let i = 0; i < 50 && !collectionStarted; i++) await new Promise((r) => setImmediate(r));
+    assert.ok(collectionStarted);
+    assert.equal(await removing.find('registry.test/removing:1'), undefined, 'the tag is gone while the collection runs');
+    assert.equal((await removing.find(pulled.configDigest))?.id, pulled.configDigest, 'the image is there by ID until its last record goes');
+    collect!();
+    await removal;
+    assert.equal(await removing.find(pulled.configDigest), undefined);
+  });
+
   it('sees cri-ts\'s own pull at the very next read without reading the records back, and its removal', async () => {
     catalog.eventsFollowed();
     await catalog.list();
