@@ -159,9 +159,11 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   const { client, managed } = await connectContainerd(config, log);
   const imageFsUsage = new SnapshotterUsageMeter(client, config.containerd.snapshotter);
   const images = new ImageCatalog(client, config.sandboxImage, log, () => imageFsUsage.invalidate());
-  const puller = new ImagePuller(client, config, log, (pulled) =>
-    images.recordsWritten(pulled.names.map((name) => ({ name, labels: pulled.labels, target: pulled.target, resolved: pulled.resolved }))),
-  );
+  const puller = new ImagePuller(client, config, log, {
+    writing: (names) => images.expectOwnWrites(names),
+    written: (pulled) => images.recordsWritten(pulled.names.map((name) => ({ name, labels: pulled.labels, target: pulled.target, resolved: pulled.resolved }))),
+    notWritten: (names) => images.ownWritesFailed(names),
+  });
   // The container lifecycle reads pods through their index; the pod lifecycle is handed the container
   // lifecycle for what stopping and removing a pod does to its containers. Built in that order, nothing is patched in later.
   const sandboxes = new SandboxStore(client);

@@ -56,6 +56,13 @@ export class ImageCatalog {
    */
   private readonly ownWrites = new Map<string, number>();
   private ownWriteCount = 0;
+  /**
+   * Create and update events still to come for records cri-ts is writing
+   * itself, by name: recordsWritten puts those records in as written, so
+   * their events need not be read back. One event per write; cleared when
+   * events are lost (a new subscription lists everything anyway).
+   */
+  private readonly ownEvents = new Map<string, number>();
 
   constructor(
     private readonly containerd: ContainerdClient,
@@ -137,9 +144,34 @@ export class ImageCatalog {
     await this.queue;
   }
 
-  /** containerd created or updated an image record (an event): read it again. */
+  /** cri-ts is about to write these records (a pull): the event each write brings is not read back. */
+  expectOwnWrites(names: readonly string[]): void {
+    if (!this.following) return;
+    for (const name of names) this.ownEvents.set(name, (this.ownEvents.get(name) ?? 0) + 1);
+  }
+
+  /**
+   * Some of these writes failed, or may not have happened: their events may
+   * not come, and the index must learn what containerd holds, so all are read back.
+   */
+  ownWritesFailed(names: readonly string[]): void {
+    for (const name of names) this.expectNoEvent(name);
+    if (this.wanted) void this.refresh(names, true);
+  }
+
+  /** containerd created or updated an image record (an event): read it again, unless cri-ts wrote it itself. */
   recordChanged(name: string): void {
+    if (this.expectNoEvent(name)) return;
     if (this.wanted) void this.refresh([name], false);
+  }
+
+  /** Takes one expected own event for `name` off the count; true when there was one. */
+  private expectNoEvent(name: string): boolean {
+    const expected = this.ownEvents.get(name);
+    if (!expected) return false;
+    if (expected === 1) this.ownEvents.delete(name);
+    else this.ownEvents.set(name, expected - 1);
+    return true;
   }
 
   /** containerd deleted an image record (an event). */
@@ -150,6 +182,7 @@ export class ImageCatalog {
   /** Image events are followed from now on; any sent before were missed, so list everything once. */
   eventsFollowed(): void {
     this.following = true;
+    this.ownEvents.clear();
     if (!this.wanted) return;
     this.reload().catch((err: unknown) => this.log.warn({ err }, 'could not list image records after subscribing to image events'));
   }
@@ -157,6 +190,7 @@ export class ImageCatalog {
   /** Image events are no longer followed: reads list afresh until they are again. */
   eventsLost(): void {
     this.following = false;
+    this.ownEvents.clear();
   }
 
   private async currentView(): Promise<ImageView> {

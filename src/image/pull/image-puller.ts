@@ -29,6 +29,18 @@ export interface PulledImage {
   resolved: ResolvedTarget;
 }
 
+/** What the puller tells whoever indexes image records (the image catalog). */
+export interface PulledImageRecords {
+  /** These records are about to be written: containerd's events for them need not be read back. */
+  writing(names: readonly string[]): void;
+  /** Every record of the pull was written, as `pulled` says. */
+  written(pulled: PulledImage): void;
+  /** Some of these writes failed, or may not have happened: read them all back. */
+  notWritten(names: readonly string[]): void;
+}
+
+const IGNORED_RECORDS: PulledImageRecords = { writing: () => undefined, written: () => undefined, notWritten: () => undefined };
+
 /** A lease outlives a crashed pull by this much, then containerd collects what it held. */
 const LEASE_EXPIRY_MS = 24 * 60 * 60 * 1000;
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
@@ -90,8 +102,8 @@ export class ImagePuller {
     private readonly containerd: ContainerdClient,
     private readonly config: CriTsConfig,
     private readonly log: Logger,
-    /** Told after each pull that recorded an image, with the record names it wrote. */
-    private readonly onPulled: (pulled: PulledImage) => void = () => undefined,
+    /** Told of the image records each pull writes (the image index keeps them). */
+    private readonly records: PulledImageRecords = IGNORED_RECORDS,
   ) {}
 
   pull(ref: ImageReference, credentials: RegistryCredentials): Promise<PulledImage> {
@@ -140,7 +152,7 @@ export class ImagePuller {
     // The image records hold everything the lease did: it goes after the answer (a RemoveImage waits for it).
     this.containerd.temporaryLeases.releaseSoon(leaseId, (err) => leaseNotDeleted(log, leaseId, err));
     log.info({ imageId: result.imageId, ms: Date.now() - started }, 'image pulled');
-    this.onPulled(result);
+    this.records.written(result);
     return result;
   }
 
@@ -237,7 +249,13 @@ export class ImagePuller {
     if (this.isSandboxImage(ref)) labels[ImageLabel.pinned] = ImageLabel.pinnedValue;
     const names = [tagReference(ref), digestReference(ref, root.digest), imageId].filter((n): n is string => n !== undefined);
     // The layers' diff ID labels are written while the records are.
-    await allStepsSettled([unpackedLayers.labelled, ...names.map((recordName) => upsertImageRecord(this.containerd, recordName, target, labels))]);
+    this.records.writing(names);
+    try {
+      await allStepsSettled([unpackedLayers.labelled, ...names.map((recordName) => upsertImageRecord(this.containerd, recordName, target, labels))]);
+    } catch (err) {
+      this.records.notWritten(names);
+      throw err;
+    }
     const size = target.size + (rootDocument.kind === 'index' ? manifestDescriptor.size : 0) + manifest.config.size + manifest.layers.reduce((sum, l) => sum + l.size, 0);
     return { imageId, names, labels, target, resolved: { configDigest: imageId, size, config } };
   }

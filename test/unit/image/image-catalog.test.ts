@@ -229,6 +229,48 @@ describe('the image catalog as an index of containerd image records', () => {
     }));
   }
 
+  it("does not read back the records of cri-ts's own pull when their events come, and reads the next change of them", async () => {
+    catalog.eventsFollowed();
+    await catalog.list();
+    const pulled = containerd.image('own');
+    const names = ['registry.test/own:1', `registry.test/own@${pulled.manifestDigest}`, pulled.configDigest];
+    catalog.expectOwnWrites(names);
+    for (const name of names) containerd.tag(name, pulled);
+    // One event arrives before the pull has told the catalog what it wrote, the others after.
+    catalog.recordChanged(names[0]!);
+    catalog.recordsWritten(written(pulled, names));
+    for (const name of names.slice(1)) catalog.recordChanged(name);
+    await catalog.settled();
+    assert.equal(containerd.calls.get, 0, "the pull's own events are not read back");
+    assert.equal((await catalog.find('registry.test/own:1'))?.id, pulled.configDigest);
+
+    // The next change of the same record is someone else's: read.
+    const other = containerd.image('other');
+    containerd.tag('registry.test/own:1', other);
+    catalog.recordChanged('registry.test/own:1');
+    await catalog.settled();
+    assert.equal(containerd.calls.get, 1);
+    assert.equal((await catalog.find('registry.test/own:1'))?.id, other.configDigest, 'the tag moved');
+  });
+
+  it('reads back every record of a pull whose record writes failed, and then every event of them', async () => {
+    catalog.eventsFollowed();
+    await catalog.list();
+    const pulled = containerd.image('half');
+    const names = ['registry.test/half:1', `registry.test/half@${pulled.manifestDigest}`, pulled.configDigest];
+    catalog.expectOwnWrites(names);
+    // Two of three writes went in, the third failed.
+    containerd.tag(names[0]!, pulled);
+    containerd.tag(names[1]!, pulled);
+    catalog.ownWritesFailed(names);
+    assert.equal((await catalog.find('registry.test/half:1'))?.id, pulled.configDigest, 'what was written is in the index');
+    assert.equal(containerd.calls.get, 3);
+    catalog.recordChanged(names[0]!);
+    catalog.recordChanged(names[1]!);
+    await catalog.settled();
+    assert.equal(containerd.calls.get, 5, 'their events are read as anyone else\'s');
+  });
+
   it('a removal takes the names it deleted out of the index while the collecting delete of the last one runs', async () => {
     const pulled = containerd.image('removing');
     const names = ['registry.test/removing:1', `registry.test/removing@${pulled.manifestDigest}`, pulled.configDigest];
