@@ -89,7 +89,8 @@ socket_path = "$NRI_SOCK"
 plugin_path = "$W/nri-plugins"
 plugin_config_path = "$W/nri-conf.d"
 TOML
-node "$ROOT/dist/bin/cri-ts.mjs" serve --config "$W/cri-ts.toml" > "$W/cri-ts.log" 2>&1 &
+# Run as installed: the bundle's shebang carries cri-ts's node flags and environment.
+"$ROOT/dist/bin/cri-ts.mjs" serve --config "$W/cri-ts.toml" > "$W/cri-ts.log" 2>&1 &
 pids+=($!)
 wait_socket "$CRITS_SOCK" "${pids[-1]}" cri-ts
 
