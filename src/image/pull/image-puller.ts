@@ -14,7 +14,7 @@ import { chainIds } from '../chain-ids.js';
 import { childLabels } from './child-labels.js';
 import { PullProgress } from './pull-progress.js';
 import { type RegistrySource, registryBlobSource, resolveSource, type RootDescriptor } from './registry-source.js';
-import { unpackLayersLabelling } from './unpack.js';
+import { unpackLayers } from './unpack.js';
 import type { ResolvedTarget } from '../image-view.js';
 import { allStepsSettled } from '../../undo-stack.js';
 
@@ -231,7 +231,7 @@ export class ImagePuller {
       });
     });
     const unpacked = configReady.then(({ config }) =>
-      unpackLayersLabelling(this.containerd, { snapshotter, layers: manifest.layers, diffIds: config.diffIds, lease, log, layerReady }),
+      unpackLayers(this.containerd, { snapshotter, layers: manifest.layers, diffIds: config.diffIds, lease, log, layerReady }),
     );
     const stopOnFailure = <T>(step: Promise<T>): Promise<T> => step.catch((err: unknown) => (stopDownloads.abort(), Promise.reject(err)));
     // The first failure in this order is thrown: a config or unpack failure before the aborted downloads it caused.

@@ -25,20 +25,12 @@ export interface UnpackRequest {
  * Layers already unpacked (by an earlier pull of another image) are reused.
  * A layer's snapshot is prepared while its blob may still be downloading;
  * only the apply waits for it.
- * Returns the top chain ID, the image's root filesystem.
+ * Answers once the last layer is committed, with the top chain ID (the
+ * image's root filesystem); labelling the layers with their diff IDs may
+ * still be under way: `labelled` settles when it is done, and never rejects,
+ * so the caller can record the image meanwhile.
  */
-export async function unpackLayers(containerd: ContainerdClient, request: UnpackRequest): Promise<string> {
-  const { chainId, labelled } = await unpackLayersLabelling(containerd, request);
-  await labelled;
-  return chainId;
-}
-
-/**
- * unpackLayers, answering once the last layer is committed: labelling the
- * layers with their diff IDs may still be under way (`labelled` settles when
- * it is done, and never rejects), so the caller can record the image meanwhile.
- */
-export async function unpackLayersLabelling(containerd: ContainerdClient, request: UnpackRequest): Promise<{ chainId: string; labelled: Promise<void> }> {
+export async function unpackLayers(containerd: ContainerdClient, request: UnpackRequest): Promise<{ chainId: string; labelled: Promise<void> }> {
   const { snapshotter, layers, diffIds, lease, log, layerReady } = request;
   if (layers.length !== diffIds.length) {
     throw new CriError('FailedPrecondition', `image config lists ${diffIds.length} diff IDs for ${layers.length} layers`);

@@ -31,29 +31,36 @@ function scriptedContainerd(statAnswers: boolean[], prepareAnswers: ('ok' | 'exi
   return { containerd: { snapshots, diff, content } as unknown as ContainerdClient, calls };
 }
 
+/** Unpacks and waits for the diff ID labels too; the top chain ID. */
+async function unpackAndLabel(containerd: ContainerdClient, unpack: typeof request): Promise<string> {
+  const { chainId, labelled } = await unpackLayers(containerd, unpack);
+  await labelled;
+  return chainId;
+}
+
 const request = { snapshotter: 'overlayfs', layers: [LAYER], diffIds: [DIFF_ID], lease: 'l', log: pino({ level: 'silent' }) };
 
 describe('unpackLayers', () => {
   it('prepares without a Stat first, and applies and commits a layer not yet unpacked', async () => {
     const { containerd, calls } = scriptedContainerd([], ['ok']);
-    await unpackLayers(containerd, request);
+    await unpackAndLabel(containerd, request);
     assert.deepEqual(calls, ['Prepare', 'Apply', 'Commit']);
   });
 
   it('counts a layer as unpacked when Prepare finds its chain committed', async () => {
     const { containerd, calls } = scriptedContainerd([true], ['exists']);
-    assert.equal(await unpackLayers(containerd, request), chainIds([DIFF_ID])[0]);
+    assert.equal(await unpackAndLabel(containerd, request), chainIds([DIFF_ID])[0]);
     assert.deepEqual(calls, ['Prepare', 'Stat']);
   });
 
   it('prepares again when the chain that was in the way is gone by the time it looks', async () => {
     const { containerd, calls } = scriptedContainerd([false], ['exists', 'ok']);
-    await unpackLayers(containerd, request);
+    await unpackAndLabel(containerd, request);
     assert.deepEqual(calls, ['Prepare', 'Stat', 'Prepare', 'Apply', 'Commit']);
   });
 
   it('gives up with AlreadyExists after three such attempts', async () => {
     const { containerd } = scriptedContainerd([false, false, false], ['exists', 'exists', 'exists']);
-    await assert.rejects(unpackLayers(containerd, request), (err) => err instanceof CriError && err.kind === 'AlreadyExists');
+    await assert.rejects(unpackAndLabel(containerd, request), (err) => err instanceof CriError && err.kind === 'AlreadyExists');
   });
 });
