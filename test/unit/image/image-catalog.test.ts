@@ -218,6 +218,11 @@ describe('the image catalog as an index of containerd image records', () => {
     assert.equal((await catalog.find('registry.test/app:v1'))?.id, app.configDigest);
   });
 
+  /** The records a pull of `repository`:tag writes for `image`: its tag, its digest and its ID. */
+  function pullNames(repository: string, tag: string, image: FakeImage): string[] {
+    return [`registry.test/${repository}:${tag}`, `registry.test/${repository}@${image.manifestDigest}`, image.configDigest];
+  }
+
   /** What the puller tells the catalog it wrote for `image` under `names`. */
   function written(image: FakeImage, names: readonly string[]): IndexedRecord[] {
     const config = parseImageConfig(containerd.blobs.get(image.configDigest)!, image.configDigest);
@@ -233,7 +238,7 @@ describe('the image catalog as an index of containerd image records', () => {
     catalog.eventsFollowed();
     await catalog.list();
     const pulled = containerd.image('own');
-    const names = ['registry.test/own:1', `registry.test/own@${pulled.manifestDigest}`, pulled.configDigest];
+    const names = pullNames('own', '1', pulled);
     catalog.expectOwnWrites(names);
     for (const name of names) containerd.tag(name, pulled);
     // One event arrives before the pull has told the catalog what it wrote, the others after.
@@ -257,7 +262,7 @@ describe('the image catalog as an index of containerd image records', () => {
     catalog.eventsFollowed();
     await catalog.list();
     const pulled = containerd.image('half');
-    const names = ['registry.test/half:1', `registry.test/half@${pulled.manifestDigest}`, pulled.configDigest];
+    const names = pullNames('half', '1', pulled);
     catalog.expectOwnWrites(names);
     // Two of three writes went in, the third failed.
     containerd.tag(names[0]!, pulled);
@@ -273,7 +278,7 @@ describe('the image catalog as an index of containerd image records', () => {
 
   it('a removal takes the names it deleted out of the index while the collecting delete of the last one runs', async () => {
     const pulled = containerd.image('removing');
-    const names = ['registry.test/removing:1', `registry.test/removing@${pulled.manifestDigest}`, pulled.configDigest];
+    const names = pullNames('removing', '1', pulled);
     for (const name of names) containerd.tag(name, pulled);
     const client = containerd.client();
     let collect: (() => void) | undefined;
@@ -310,7 +315,7 @@ describe('the image catalog as an index of containerd image records', () => {
     catalog.eventsFollowed();
     await catalog.list();
     const pulled = containerd.image('pulled');
-    const names = ['registry.test/pulled:1', `registry.test/pulled@${pulled.manifestDigest}`, pulled.configDigest];
+    const names = pullNames('pulled', '1', pulled);
     for (const name of names) containerd.tag(name, pulled);
     const before = changes;
     containerd.getDelayMs = 5;
@@ -346,7 +351,7 @@ describe('the image catalog as an index of containerd image records', () => {
     containerd.getDelayMs = 30;
     catalog.recordChanged(app.configDigest); // keeps the queue busy, so the removal's drop waits behind it
     await new Promise((r) => setImmediate(r));
-    const names = ['registry.test/app:v1', `registry.test/app@${app.manifestDigest}`, app.configDigest];
+    const names = pullNames('app', 'v1', app);
     await catalog.removeRecords(names);
     for (const name of names) containerd.tag(name, app);
     catalog.recordsWritten(written(app, names));
