@@ -155,18 +155,18 @@ export class ImageCatalog {
    * not come, and the index must learn what containerd holds, so all are read back.
    */
   ownWritesFailed(names: readonly string[]): void {
-    for (const name of names) this.expectNoEvent(name);
+    for (const name of names) this.takeExpectedEvent(name);
     if (this.wanted) void this.refresh(names, true);
   }
 
   /** containerd created or updated an image record (an event): read it again, unless cri-ts wrote it itself. */
   recordChanged(name: string): void {
-    if (this.expectNoEvent(name)) return;
+    if (this.takeExpectedEvent(name)) return;
     if (this.wanted) void this.refresh([name], false);
   }
 
   /** Takes one expected own event for `name` off the count; true when there was one. */
-  private expectNoEvent(name: string): boolean {
+  private takeExpectedEvent(name: string): boolean {
     const expected = this.ownEvents.get(name);
     if (!expected) return false;
     if (expected === 1) this.ownEvents.delete(name);
