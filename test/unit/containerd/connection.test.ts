@@ -1,45 +1,39 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { ContainerdClient, serviceDefinition } from '../../../src/containerd/client.js';
+import type { ContainerdClient } from '../../../src/containerd/client.js';
 import { CriError } from '../../../src/errors.js';
 import { metrics } from '../../../src/metrics/metrics.js';
 import { parsePrometheusText, sumOf } from '../../harness/prometheus-text.js';
+import { type StandInContainerd, startStandInContainerd } from '../../harness/stand-in-containerd.js';
 
 /**
  * A stand-in containerd on a unix socket: Version answers with the namespace
  * header it saw, Tasks.Get says NotFound, Tasks.Start never answers.
  */
 describe('unary calls to containerd', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cri-ts-connection-'));
-  const socket = join(dir, 'containerd.sock');
-  const server = new grpc.Server();
+  let standIn: StandInContainerd;
   let client: ContainerdClient;
 
   before(async () => {
-    server.addService(serviceDefinition('containerd.services.version.v1.Version'), {
-      Version: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-        callback(null, { version: String(call.metadata.get('containerd-namespace')[0]), revision: 'r1' }),
-    });
-    server.addService(serviceDefinition('containerd.services.tasks.v1.Tasks'), {
-      Get: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
-        callback({ code: grpc.status.NOT_FOUND, details: 'container "c1" in namespace "ns": not found' }),
-      Start: () => undefined,
-    });
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+    standIn = await startStandInContainerd(
+      {
+        'version.v1.Version': {
+          Version: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+            callback(null, { version: String(call.metadata.get('containerd-namespace')[0]), revision: 'r1' }),
+        },
+        'tasks.v1.Tasks': {
+          Get: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+            callback({ code: grpc.status.NOT_FOUND, details: 'container "c1" in namespace "ns": not found' }),
+          Start: () => undefined,
+        },
+      },
+      300,
     );
-    client = new ContainerdClient(socket, 'ns', 300);
+    client = standIn.client;
   });
 
-  after(() => {
-    client.close();
-    server.forceShutdown();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => standIn.stop());
 
   it('sends the namespace header and decodes the response', async () => {
     assert.deepEqual(await client.version(), { version: 'ns', revision: 'r1' });

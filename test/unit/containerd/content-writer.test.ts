@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { ContainerdClient, serviceDefinition } from '../../../src/containerd/client.js';
+import type { ContainerdClient } from '../../../src/containerd/client.js';
 import { type BlobSource, inChunks, writeBlob } from '../../../src/containerd/content-writer.js';
+import { type StandInContainerd, startStandInContainerd } from '../../harness/stand-in-containerd.js';
 
 const MiB = 1024 * 1024;
 const CHUNK = 256 * 1024;
@@ -52,43 +50,39 @@ interface SeenRequest {
  * containerd would: a writer waiting for each answer before sending on stalls.
  */
 describe('writeBlob against a stand-in content store', { timeout: 10_000 }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cri-ts-content-writer-'));
-  const socket = join(dir, 'containerd.sock');
-  const server = new grpc.Server();
+  let standIn: StandInContainerd;
   let client: ContainerdClient;
   let seen: SeenRequest[] = [];
   let ingested = 0;
   let holdWrites = 0;
 
   before(async () => {
-    server.addService(serviceDefinition('containerd.services.content.v1.Content'), {
-      Write: (call: grpc.ServerDuplexStream<{ action: string; offset: string; data: Buffer; ref: string }, unknown>) => {
-        const held: Array<{ action: string; offset: number }> = [];
-        call.on('data', (request: { action: string; offset: string; data: Buffer; ref: string }) => {
-          if (request.ref === 'present') {
-            call.emit('error', { code: grpc.status.ALREADY_EXISTS, details: 'content sha256:p: already exists' });
-            return;
-          }
-          const offset = Number(request.offset);
-          seen.push({ action: request.action, offset, bytes: request.data.length });
-          held.push({ action: request.action, offset: request.action === 'STAT' ? ingested : offset + request.data.length });
-          if (request.action === 'WRITE' && held.length < holdWrites) return;
-          for (const answer of held.splice(0)) call.write(answer);
-        });
-        call.on('end', () => call.end());
+    standIn = await startStandInContainerd(
+      {
+        'content.v1.Content': {
+          Write: (call: grpc.ServerDuplexStream<{ action: string; offset: string; data: Buffer; ref: string }, unknown>) => {
+            const held: Array<{ action: string; offset: number }> = [];
+            call.on('data', (request: { action: string; offset: string; data: Buffer; ref: string }) => {
+              if (request.ref === 'present') {
+                call.emit('error', { code: grpc.status.ALREADY_EXISTS, details: 'content sha256:p: already exists' });
+                return;
+              }
+              const offset = Number(request.offset);
+              seen.push({ action: request.action, offset, bytes: request.data.length });
+              held.push({ action: request.action, offset: request.action === 'STAT' ? ingested : offset + request.data.length });
+              if (request.action === 'WRITE' && held.length < holdWrites) return;
+              for (const answer of held.splice(0)) call.write(answer);
+            });
+            call.on('end', () => call.end());
+          },
+        },
       },
-    });
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(`unix://${socket}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+      5000,
     );
-    client = new ContainerdClient(socket, 'ns', 5000);
+    client = standIn.client;
   });
 
-  after(() => {
-    client.close();
-    server.forceShutdown();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => standIn.stop());
 
   /** Records each open by its offset, and each close as -1 - offset. */
   const sourceFrom = (size: number, piece: number, opened: number[]): BlobSource => ({
