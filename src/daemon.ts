@@ -23,6 +23,7 @@ import { ContainerStore } from './container/container-store.js';
 import { ImageAccountsCache } from './container/image-accounts.js';
 import { useFifoPool } from './container/io/fifo-pool.js';
 import { stopCommandHelper, useCommandHelper } from './host/command-runner.js';
+import type { CodeCache } from './host/code-cache.js';
 import { startHeapTrim } from './host/heap-trim.js';
 import { disabledNri } from './nri/nri-api.js';
 import { type NriDomain, NriRuntime } from './nri/nri-runtime.js';
@@ -38,6 +39,8 @@ import { metrics } from './metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from './metrics/server.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
+/** From recovery to writing the code cache: kubelet's first calls come within it. */
+const CODE_CACHE_SAVE_DELAY_MS = 5000;
 /** How long containerd having answered Status's probe counts as up. */
 const CONTAINERD_ANSWER_REUSE_MS = 1000;
 
@@ -112,6 +115,31 @@ async function recoverWhenContainerdAnswers(client: ContainerdClient, pods: PodL
   }
 }
 
+/**
+ * Writes V8's code cache for the next start, once, a while after recovery: by then it holds what
+ * start-up, recovery and the first calls compiled. A cache the start used is left as it is.
+ */
+function saveCodeCacheAfter(recovered: Promise<void>, codeCache: CodeCache, log: Logger): () => void {
+  if (codeCache.state === 'used' || codeCache.state === 'off') return () => undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  void recovered.then(() => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      const started = performance.now();
+      codeCache.save().then(
+        (bytes) => log.info({ file: codeCache.file, bytes, ms: Math.round(performance.now() - started) }, 'code cache written for the next start'),
+        (err: unknown) => log.warn({ err, file: codeCache.file }, 'could not write the code cache; the next start compiles as usual'),
+      );
+    }, CODE_CACHE_SAVE_DELAY_MS);
+    timer.unref();
+  });
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}
+
 /** Deletes the pull and creation leases an earlier run (or a call containerd did not answer) left behind. */
 async function sweepTemporaryLeases(leases: TemporaryLeases, log: Logger): Promise<void> {
   try {
@@ -145,11 +173,11 @@ async function serveMetrics(address: string, pods: PodLifecycle, containers: Con
   }
 }
 
-export async function startDaemon(config: CriTsConfig, log: Logger): Promise<RunningDaemon> {
+export async function startDaemon(config: CriTsConfig, log: Logger, codeCache?: CodeCache): Promise<RunningDaemon> {
   await mkdir(config.root, { recursive: true, mode: 0o711 });
   await mkdir(config.state, { recursive: true, mode: 0o711 });
   const restrictOomScoreAdj = resolveRestrictOomScoreAdj(config.restrictOomScoreAdj);
-  log.info({ version: packageVersion, restrictOomScoreAdj }, 'starting cri-ts');
+  log.info({ version: packageVersion, restrictOomScoreAdj, ...(codeCache ? { codeCache: codeCache.state } : {}) }, 'starting cri-ts');
 
   // Host programs (mount, ip, CNI plugins, mkfifo) start from a helper process: starting them here would stall every RPC.
   useCommandHelper(log);
@@ -287,12 +315,14 @@ export async function startDaemon(config: CriTsConfig, log: Logger): Promise<Run
   }
 
   const stopHeapTrim = startHeapTrim(log);
+  const stopCodeCacheSave = codeCache ? saveCodeCacheAfter(recovered, codeCache, log) : () => undefined;
   let shuttingDown: Promise<void> | undefined;
   return {
     shutdown: () => {
       shuttingDown ??= (async () => {
         log.info('shutting down');
         stopHeapTrim();
+        stopCodeCacheSave();
         await server.stop(SHUTDOWN_GRACE_MS);
         await nriRuntime?.stop();
         await streamingServer.close();

@@ -1,10 +1,10 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, LOG_FORMATS, LOG_LEVELS, loadConfig } from '../config/config.js';
 import { createLogger } from '../log.js';
 import { CRI_TS_NODE_ENV, CRI_TS_NODE_FLAGS } from './node-flags.js';
 import { defaultConfigFile, packageVersion } from '../package-paths.js';
+import type { CodeCache } from '../host/code-cache.js';
 
 const USAGE = `usage:
   cri-ts serve [--config FILE] [--log-level LEVEL] [--log-format auto|json|text]
@@ -24,7 +24,7 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   return value as T;
 }
 
-async function serve(args: string[]): Promise<void> {
+async function serve(args: string[], codeCache: CodeCache): Promise<void> {
   const { values } = parseArgs({
     args,
     options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' }, 'log-format': { type: 'string' } },
@@ -41,7 +41,7 @@ async function serve(args: string[]): Promise<void> {
   if (missingFlags.length > 0) log.warn({ missingFlags }, 'node was started without these flags or environment variables (see src/cli/node-flags.ts): cri-ts uses more memory under load');
   // Loaded here: `version`, `config` and `doctor` need none of the daemon's modules (grpc-js, the protos).
   const { startDaemon } = await import('../daemon.js');
-  const daemon = await startDaemon(config, log);
+  const daemon = await startDaemon(config, log, codeCache);
   const onSignal = (signal: NodeJS.Signals): void => {
     log.info({ signal }, 'signal received');
     daemon.shutdown().then(
@@ -83,11 +83,11 @@ async function configCommand(args: string[]): Promise<void> {
   fail(`config: expected "default" or "check FILE"\n${USAGE}`);
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[], codeCache: CodeCache): Promise<void> {
   const [command, ...args] = argv;
   switch (command) {
     case 'serve':
-      return serve(args);
+      return serve(args, codeCache);
     case 'config':
       return configCommand(args);
     case 'doctor':
@@ -106,7 +106,10 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) fail(err.message, 1);
-  fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
-});
+/** The command line's entry, called by the launcher (launcher.ts) once the bundle runs. */
+export function runCli(argv: string[], codeCache: CodeCache): void {
+  main(argv, codeCache).catch((err: unknown) => {
+    if (err instanceof ConfigError) fail(err.message, 1);
+    fail(err instanceof Error ? (err.stack ?? err.message) : String(err), 1);
+  });
+}

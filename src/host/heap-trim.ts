@@ -21,6 +21,9 @@ export function startHeapTrim(log: Logger, checkMs = CHECK_MS): () => void {
   // gc() is exposed to a new context only, not to this one's globals.
   setFlagsFromString('--expose-gc');
   const collect = runInNewContext('gc') as () => void;
+  // Set back at once (gc() stays): V8's code cache carries a hash of the flags, and one written
+  // with a flag changed is refused at the next start (src/host/code-cache.ts).
+  setFlagsFromString('--no-expose-gc');
   // Compacting: a plain full GC frees objects but V8 keeps every page that still holds one
   // survivor, so the heap stayed committed at its peak (measured: 24.5 MiB for 15 MiB live
   // after 100 pods were removed). The flag is read during that GC only.

@@ -35,6 +35,8 @@ export interface CriTsOptions {
   logLevel?: string;
   /** The CRI socket, relative to the test directory; cri-ts.sock unless given. */
   socketName?: string;
+  /** More environment for the cri-ts process. */
+  env?: Record<string, string>;
 }
 
 /** The config the harness gives cri-ts: everything under the test's own directory. */
@@ -79,7 +81,7 @@ export async function createTestCriTs(dir: string, options: CriTsOptions): Promi
       return child?.pid ?? -1;
     },
     async start() {
-      child = spawnDaemon(process.execPath, [...CRI_TS_NODE_FLAGS, cliPath, 'serve', '--config', configPath], logPath, { ...process.env, ...CRI_TS_NODE_ENV });
+      child = spawnDaemon(process.execPath, [...CRI_TS_NODE_FLAGS, cliPath, 'serve', '--config', configPath], logPath, { ...process.env, ...CRI_TS_NODE_ENV, ...options.env });
       const started = child;
       await waitFor(`cri-ts at ${socket}`, async () => {
         if (started.exitCode !== null) throw new Error(`cri-ts exited with ${started.exitCode}; see ${logPath}`);
