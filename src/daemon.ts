@@ -56,8 +56,10 @@ export interface RunningDaemon {
  */
 async function connectContainerd(config: CriTsConfig, log: Logger): Promise<{ client: ContainerdClient; managed?: ManagedContainerd }> {
   const configured = ContainerdClient.fromConfig(config.containerd);
-  if (await configured.isAnswering()) {
-    log.info({ address: configured.address, ...(await configured.version()) }, 'using containerd');
+  // Its answer is the version logged: recovery waits for this call, so it is made once.
+  const version = await configured.version({ timeoutMs: 1000 }).catch(() => undefined);
+  if (version) {
+    log.info({ address: configured.address, ...version }, 'using containerd');
     return { client: configured };
   }
   const managedConfig = config.containerd.managed;
@@ -179,11 +181,8 @@ export async function startDaemon(config: CriTsConfig, log: Logger, codeCache?: 
   const restrictOomScoreAdj = resolveRestrictOomScoreAdj(config.restrictOomScoreAdj);
   log.info({ version: packageVersion, restrictOomScoreAdj, ...(codeCache ? { codeCache: codeCache.state } : {}) }, 'starting cri-ts');
 
-  // Host programs (mount, ip, CNI plugins, mkfifo) start from a helper process: starting them here would stall every RPC.
-  useCommandHelper(log);
-  // FIFOs made ahead by an earlier run are not tracked: start the pool afresh.
-  await rm(join(config.state, 'fifo-pool'), { recursive: true, force: true });
-  useFifoPool(join(config.state, 'fifo-pool'));
+  // FIFOs made ahead by an earlier run are not tracked: the pool starts afresh (removed while containerd is reached).
+  const fifoPoolCleared = rm(join(config.state, 'fifo-pool'), { recursive: true, force: true });
   const { client, managed } = await connectContainerd(config, log);
   const imageFsUsage = new SnapshotterUsageMeter(client, config.containerd.snapshotter);
   const images = new ImageCatalog(client, config.sandboxImage, log, () => imageFsUsage.invalidate());
@@ -222,6 +221,12 @@ export async function startDaemon(config: CriTsConfig, log: Logger, codeCache?: 
     nri,
   });
   const recovered = recoverWhenContainerdAnswers(client, pods, containers, log);
+  // Host programs (mount, ip, CNI plugins, mkfifo) start from a helper process: starting them here would stall
+  // every RPC. Started once recovery's first calls are out: spawning it holds this thread for a few ms, and
+  // recovery runs no program before containerd has answered them.
+  useCommandHelper(log);
+  await fifoPoolCleared;
+  useFifoPool(join(config.state, 'fifo-pool'));
   // NRI plugins are synchronized with the recovered pods and containers; the plugins under
   // plugin_path see every pod and container call from the first (as with containerd).
   const ready = nriRuntime
