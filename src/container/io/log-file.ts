@@ -14,6 +14,13 @@ const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 type QueueItem = Buffer | (() => Promise<void>);
 
 async function openLog(path: string): Promise<FileHandle> {
+  // The directory is made only when missing: a restart reopens every running container's log at
+  // once, and a recursive mkdir before each open was the larger part of that.
+  try {
+    return await open(path, 'a', 0o640);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
   await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   return open(path, 'a', 0o640);
 }
