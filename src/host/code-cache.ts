@@ -1,4 +1,5 @@
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -6,7 +7,7 @@ import { Script } from 'node:vm';
 
 /**
  * What start-up found in the code cache: `used` (V8 took its compiled code
- * from it), `rejected` (V8 refused it: another node, other V8 flags),
+ * from it), `rejected` (damaged, or V8 refused it: another node, other V8 flags),
  * `absent` (none written yet for this build) or `off` (no cache directory).
  */
 export type CodeCacheState = 'used' | 'rejected' | 'absent' | 'off';
@@ -15,7 +16,7 @@ export interface CodeCache {
   readonly state: CodeCacheState;
   /** The file it is read from and written to; '' when off. */
   readonly file: string;
-  /** Writes what V8 has compiled of the bundle so far, for the next start; returns the bytes written. */
+  /** Writes what V8 has compiled of the bundle so far, for the next start; returns the file's size. */
   save(): Promise<number>;
 }
 
@@ -46,13 +47,14 @@ export interface BundleToRun {
  */
 export function runBundle<Exports>(bundle: BundleToRun): { exports: Exports; codeCache: CodeCache } {
   const file = bundle.cacheDir === '' ? '' : join(bundle.cacheDir, cacheFileName(bundle.id));
-  const cachedData = file === '' ? undefined : readIfPresent(file);
+  const stored = file === '' ? undefined : readIfPresent(file);
+  const cachedData = stored && checkedPayload(stored);
   // The wrapper Node itself puts around a CommonJS module.
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle.path, 'utf8')}\n})`, {
     filename: bundle.path,
     ...(cachedData ? { cachedData } : {}),
   });
-  const state: CodeCacheState = file === '' ? 'off' : !cachedData ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used';
+  const state: CodeCacheState = file === '' ? 'off' : !stored ? 'absent' : !cachedData || script.cachedDataRejected ? 'rejected' : 'used';
   const module = { exports: {} as Exports };
   const run = script.runInThisContext() as (exports: Exports, require: NodeJS.Require, module: { exports: Exports }, filename: string, dirname: string) => void;
   run(module.exports, createRequire(bundle.path), module, bundle.path, dirname(bundle.path));
@@ -63,7 +65,8 @@ export function runBundle<Exports>(bundle: BundleToRun): { exports: Exports; cod
       file,
       save: async () => {
         if (file === '') return 0;
-        const data = script.createCachedData();
+        const payload = script.createCachedData();
+        const data = Buffer.concat([digestOf(payload), payload]);
         await mkdir(bundle.cacheDir, { recursive: true, mode: 0o755 });
         // Written aside and renamed: a start reading it meanwhile sees the old file or the new, never half of one.
         const temporary = `${file}.${process.pid}.tmp`;
@@ -82,6 +85,23 @@ export function runBundle<Exports>(bundle: BundleToRun): { exports: Exports; cod
 
 function cacheFileName(bundleId: string): string {
   return `cri-ts-${bundleId}-node-${process.version}-${process.arch}.cache`;
+}
+
+/**
+ * The file is a SHA-1 of the payload, then V8's payload. V8 checks its version, the flags and the
+ * length, but a release build does not checksum the code it loads: a file damaged on disk (a crash
+ * between writing and syncing it) must not be run.
+ */
+function checkedPayload(stored: Buffer): Buffer | undefined {
+  if (stored.length <= DIGEST_BYTES) return undefined;
+  const payload = stored.subarray(DIGEST_BYTES);
+  return digestOf(payload).equals(stored.subarray(0, DIGEST_BYTES)) ? payload : undefined;
+}
+
+const DIGEST_BYTES = 20;
+
+function digestOf(payload: Buffer): Buffer {
+  return createHash('sha1').update(payload).digest();
 }
 
 function readIfPresent(file: string): Buffer | undefined {

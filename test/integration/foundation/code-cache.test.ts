@@ -60,7 +60,7 @@ describe("cri-ts's code cache (src/host/code-cache.ts)", () => {
     assert.deepEqual(await startStates(), ['absent', 'used']);
   });
 
-  it('one V8 refuses is replaced, and cri-ts serves all the same', async () => {
+  it('a damaged one is not run but replaced, and cri-ts serves all the same', async () => {
     await criTs.stop();
     const [file] = await readdir(cacheDir);
     await writeFile(join(cacheDir, file!), Buffer.alloc(64 * 1024, 1));

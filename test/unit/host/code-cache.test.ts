@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,6 +67,19 @@ describe('runBundle (V8 code cache)', () => {
     assert.equal(refused.exports.sum(4), 10);
     await refused.codeCache.save();
     assert.equal(run('build-a').codeCache.state, 'used');
+  });
+
+  it('does not hand V8 a file whose payload was damaged after it was written', async () => {
+    const saved = run('build-a');
+    await saved.codeCache.save();
+    const file = saved.codeCache.file;
+    const bytes = await readFile(file);
+    // One byte of the payload, past the digest and V8's own header, which V8 checks itself.
+    bytes[bytes.length - 100] ^= 0xff;
+    await writeFile(file, bytes);
+    const damaged = run('build-a');
+    assert.equal(damaged.codeCache.state, 'rejected');
+    assert.equal(damaged.exports.sum(3), 6);
   });
 
   it('reads no cache of another build, and drops the other builds when it saves', async () => {
