@@ -190,6 +190,7 @@ export async function startDaemon(config: CriTsConfig, log: Logger, codeCache?: 
     writing: (names) => images.expectOwnWrites(names),
     written: (pulled) => images.recordsWritten(pulled.names.map((name) => ({ name, labels: pulled.labels, target: pulled.target, resolved: pulled.resolved }))),
     notWritten: (names) => images.ownWritesFailed(names),
+    recordedTarget: (name) => images.recordedTarget(name),
   });
   // The container lifecycle reads pods through their index; the pod lifecycle is handed the container
   // lifecycle for what stopping and removing a pod does to its containers. Built in that order, nothing is patched in later.

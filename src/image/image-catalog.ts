@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { deleteImageRecord } from './image-records.js';
 import { ImageTargetResolver } from './image-target.js';
 import { buildImageView, type CatalogImage, findImage, type ImageView, type IndexedRecord, normalisedImageName } from './image-view.js';
+import type { RootDescriptor } from './pull/registry-source.js';
 
 export type { CatalogImage } from './image-view.js';
 
@@ -85,6 +86,12 @@ export class ImageCatalog {
    */
   async find(text: string): Promise<CatalogImage | undefined> {
     return findImage(await this.currentView(), text);
+  }
+
+  /** The target of the record named `name` (name:tag or name@digest), as the index holds it. */
+  async recordedTarget(name: string): Promise<RootDescriptor | undefined> {
+    await this.currentView();
+    return this.records.get(name)?.target;
   }
 
   /**

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { buildConfig, buildLayer, buildManifest, MEDIA_TYPES, type Blob } from './image-push.js';
 
-/** How the layer blob misbehaves; manifest and config are always served correctly. */
-export type FakeRegistryMode = 'bad-digest' | 'truncate' | 'stall';
+/** How the layer blob misbehaves ('good': it does not); manifest and config are always served correctly. */
+export type FakeRegistryMode = 'good' | 'bad-digest' | 'truncate' | 'stall';
 
 export interface FakeRegistry {
   readonly host: string;
@@ -55,7 +55,7 @@ function corrupted(bytes: Buffer): Buffer {
   return copy;
 }
 
-function sendBadLayer(mode: FakeRegistryMode, res: ServerResponse, layer: Blob): void {
+function sendBadLayer(mode: Exclude<FakeRegistryMode, 'good'>, res: ServerResponse, layer: Blob): void {
   const headers = { 'Content-Type': 'application/octet-stream', 'Content-Length': layer.bytes.length, 'Docker-Content-Digest': layer.digest };
   res.writeHead(200, headers);
   if (mode === 'bad-digest') {
@@ -84,11 +84,11 @@ function route(mode: FakeRegistryMode, image: FakeImage, req: IncomingMessage, r
   if (!blobMatch || blobMatch[1] !== REPOSITORY) return sendError(res, 404, 'NAME_UNKNOWN');
   if (blobMatch[2] === image.config.digest) return sendBlob(req, res, image.config, 'application/octet-stream');
   if (blobMatch[2] !== image.layer.digest) return sendError(res, 404, 'BLOB_UNKNOWN');
-  if (method === 'HEAD') return sendBlob(req, res, image.layer, 'application/octet-stream');
+  if (method === 'HEAD' || mode === 'good') return sendBlob(req, res, image.layer, 'application/octet-stream');
   sendBadLayer(mode, res, image.layer);
 }
 
-/** A registry that serves one good manifest and config and a layer that fails in the way `mode` names. */
+/** A registry that serves one good manifest and config and a layer that fails in the way `mode` names (or not, 'good'). */
 export async function startFakeRegistry(mode: FakeRegistryMode): Promise<FakeRegistry> {
   const image = buildFakeImage();
   const requests: string[] = [];

@@ -8,12 +8,13 @@ import { type ImageConfig, parseImageConfig } from '../image-config.js';
 import { ImageLabel, upsertImageRecord } from '../image-records.js';
 import { type Descriptor, hostPlatform, type ImageIndex, type ImageManifest, parseManifestDocument, selectPlatformManifest } from '../manifest.js';
 import { digestReference, formatImageReference, type ImageReference, parseImageReference, tagReference } from '../reference.js';
-import type { RegistryClient, RegistryCredentials } from '../registry/registry-client.js';
+import { MAX_MANIFEST_BYTES, type RegistryClient, type RegistryCredentials } from '../registry/registry-client.js';
+import { readBlob } from '../../containerd/content-reader.js';
 import { GcLabel } from '../../containerd/gc-labels.js';
 import { chainIds } from '../chain-ids.js';
 import { childLabels } from './child-labels.js';
 import { PullProgress } from './pull-progress.js';
-import { type RegistrySource, registryBlobSource, resolveSource, type RootDescriptor } from './registry-source.js';
+import { type RegistrySource, registryBlobSource, resolveSource, type RootDescriptor, type StoredRoot } from './registry-source.js';
 import { unpackLayers } from './unpack.js';
 import type { ResolvedTarget } from '../image-view.js';
 import { allStepsSettled } from '../../undo-stack.js';
@@ -37,9 +38,11 @@ export interface PulledImageRecords {
   written(pulled: PulledImage): void;
   /** Some of these writes failed, or may not have happened: read them all back. */
   notWritten(names: readonly string[]): void;
+  /** What the record `name` points at now, if there is one: a pull of a name on record asks the registry first whether it moved. */
+  recordedTarget(name: string): Promise<RootDescriptor | undefined>;
 }
 
-const IGNORED_RECORDS: PulledImageRecords = { writing: () => undefined, written: () => undefined, notWritten: () => undefined };
+const IGNORED_RECORDS: PulledImageRecords = { writing: () => undefined, written: () => undefined, notWritten: () => undefined, recordedTarget: async () => undefined };
 
 /** A lease outlives a crashed pull by this much, then containerd collects what it held. */
 const LEASE_EXPIRY_MS = 24 * 60 * 60 * 1000;
@@ -129,7 +132,7 @@ export class ImagePuller {
     const started = Date.now();
     // The lease is made while the registry resolves the reference: one round trip less before the first byte.
     const [resolved, lease] = await Promise.allSettled([
-      resolveSource(this.config.registry, ref, credentials, this.config.imagePullProgressTimeoutMs),
+      this.storedRoot(ref, name).then((stored) => resolveSource(this.config.registry, ref, credentials, this.config.imagePullProgressTimeoutMs, undefined, stored)),
       this.containerd.temporaryLeases.create('pull', LEASE_EXPIRY_MS),
     ]);
     if (resolved.status === 'rejected') {
@@ -139,7 +142,7 @@ export class ImagePuller {
     if (lease.status === 'rejected') throw lease.reason;
     const source = resolved.value;
     const leaseId = lease.value;
-    log.info({ digest: source.root.digest, from: source.client.host }, 'pulling image');
+    log.info({ digest: source.root.digest, from: source.client.host, ...(source.fromStore ? { unchanged: true } : {}) }, 'pulling image');
     let result: PulledImage;
     try {
       result = await this.fetchAndStore(ref, source, leaseId, log, written);
@@ -156,8 +159,26 @@ export class ImagePuller {
     return result;
   }
 
+  /**
+   * The root manifest or index the pulled name (or digest) named when it was last pulled, if the
+   * content store still has it. A first pull has none, and goes to the registry without a HEAD.
+   */
+  private async storedRoot(ref: ImageReference, name: string): Promise<StoredRoot | undefined> {
+    const digest = ref.digest ?? (await this.records.recordedTarget(name))?.digest;
+    if (!digest) return undefined;
+    const bytes = await this.storedBlob(digest, MAX_MANIFEST_BYTES);
+    return bytes ? { digest, bytes } : undefined;
+  }
+
+  /** A blob from the content store; undefined when it is not there (or cannot be read: the registry has it too). */
+  private storedBlob(digest: string, limit: number): Promise<Buffer | undefined> {
+    return readBlob(this.containerd, digest, limit).catch(() => undefined);
+  }
+
   private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, log: Logger, written: { bytes: number }): Promise<PulledImage> {
     const { client, root, rootBytes } = source;
+    // The registry still names the stored root: what it refers to is looked for in the content store first.
+    const fromStore = source.fromStore === true;
     const name = formatImageReference(ref);
     const sourceLabel = { [GcLabel.distributionSource(ref.domain)]: ref.path };
 
@@ -167,7 +188,7 @@ export class ImagePuller {
     let manifestDescriptor: Descriptor = { mediaType: rootDocument.mediaType, digest: root.digest, size: rootBytes.length };
     if (rootDocument.kind === 'index') {
       manifestDescriptor = selectPlatformManifest(rootDocument, hostPlatform(), name);
-      manifestBytes = (await client.fetchManifest(manifestDescriptor.digest)).body;
+      manifestBytes = (fromStore && (await this.storedBlob(manifestDescriptor.digest, MAX_MANIFEST_BYTES))) || (await client.fetchManifest(manifestDescriptor.digest)).body;
       const inner = parseManifestDocument(manifestBytes, manifestDescriptor.mediaType, `${name} (${manifestDescriptor.digest})`);
       if (inner.kind !== 'manifest') throw new CriError('FailedPrecondition', `image ${name}: ${manifestDescriptor.digest} is an index inside an index`);
       manifest = inner;
@@ -182,7 +203,7 @@ export class ImagePuller {
     // downloads; everything settles before it is thrown, so no write is still
     // running when the caller cleans up.
     const stopDownloads = new AbortController();
-    const configReady = this.fetchConfig(client, manifest, name);
+    const configReady = this.fetchConfig(client, manifest, name, fromStore);
     const progress = new PullProgress(log, manifest.layers.reduce((sum, l) => sum + l.size, 0));
     const layerStored = manifest.layers.map(deferred);
     const layersWritten = eachLimited(
@@ -196,6 +217,8 @@ export class ImagePuller {
           signal,
           onProgress: (done, total) => progress.update(layer.digest, done, total),
           written,
+          // Most likely stored already: no download is opened before containerd says it is not.
+          openEarly: !fromStore,
         });
         if (outcome === 'already-present') progress.present(layer.digest, layer.size);
         layerStored[index]!.resolve();
@@ -261,8 +284,9 @@ export class ImagePuller {
   }
 
   /** The image config, checked against the manifest's layers. */
-  private async fetchConfig(client: RegistryClient, manifest: ImageManifest, name: string): Promise<{ bytes: Buffer; config: ImageConfig }> {
-    const bytes = await client.fetchSmallBlob(manifest.config.digest, MAX_CONFIG_BYTES);
+  private async fetchConfig(client: RegistryClient, manifest: ImageManifest, name: string, storedFirst: boolean): Promise<{ bytes: Buffer; config: ImageConfig }> {
+    const bytes =
+      (storedFirst && (await this.storedBlob(manifest.config.digest, MAX_CONFIG_BYTES))) || (await client.fetchSmallBlob(manifest.config.digest, MAX_CONFIG_BYTES));
     const config = parseImageConfig(bytes, `image ${name}: config ${manifest.config.digest}`);
     if (config.diffIds.length !== manifest.layers.length) {
       throw new CriError('FailedPrecondition', `image ${name}: its config lists ${config.diffIds.length} layers but its manifest ${manifest.layers.length}`);
@@ -287,12 +311,14 @@ export class ImagePuller {
       onProgress?: (done: number, total: number) => void;
       /** Counts the bytes of the blobs this pull wrote (for /metrics). */
       written: { bytes: number };
+      /** Open the download while containerd answers whether the blob is stored (unless false). */
+      openEarly?: boolean;
     },
   ): Promise<'written' | 'already-present'> {
-    const { written, ...writeOptions } = options;
+    const { written, openEarly = true, ...writeOptions } = options;
     for (let attempt = 1; ; attempt++) {
       try {
-        const target = { ...writeOptions, digest: blob.digest, size: blob.size, openWithStat: attempt === 1 };
+        const target = { ...writeOptions, digest: blob.digest, size: blob.size, openWithStat: openEarly && attempt === 1 };
         const outcome = Buffer.isBuffer(source) ? await writeBlobAtOnce(this.containerd, source, target) : await writeBlob(this.containerd, source, target);
         if (outcome === 'written') written.bytes += blob.size;
         return outcome;

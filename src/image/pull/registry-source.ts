@@ -20,6 +20,14 @@ export interface RegistrySource {
   root: RootDescriptor;
   /** The root manifest or index as the endpoint served it (`root` describes these bytes). */
   rootBytes: Buffer;
+  /** `rootBytes` came from the content store: the registry said the reference still names them. */
+  fromStore?: boolean;
+}
+
+/** A root manifest or index already in the content store: what the pulled name named last time, or the digest pulled. */
+export interface StoredRoot {
+  digest: string;
+  bytes: Buffer;
 }
 
 function describe(err: unknown): string {
@@ -32,9 +40,13 @@ function describe(err: unknown): string {
  * does: an endpoint that fails is passed over for the next. When all fail,
  * resolveFailure picks the error that says most.
  *
- * The reference is resolved with a GET, not containerd's HEAD then GET: the
- * manifest comes with the answer, one registry round trip fewer per pull, and
- * a registry that counts manifest GETs (Docker Hub) counts one either way.
+ * A reference new to this node is resolved with a GET, not containerd's HEAD
+ * then GET: the manifest comes with the answer, one registry round trip fewer
+ * per pull, and a registry that counts manifest GETs (Docker Hub) counts one
+ * either way. With `stored`, what the reference named before, the registry is
+ * asked with a HEAD first (uncounted), and when the answer is the same digest
+ * the stored bytes are used: a pull of an image that did not change (kubelet's
+ * imagePullPolicy Always) fetches no manifest, as with containerd.
  */
 export async function resolveSource(
   config: RegistryConfig,
@@ -42,6 +54,7 @@ export async function resolveSource(
   credentials: RegistryCredentials,
   idleTimeoutMs: number,
   signal?: AbortSignal,
+  stored?: StoredRoot,
 ): Promise<RegistrySource> {
   const endpoints = await resolveRegistryEndpoints(config, ref.domain);
   const wanted = ref.digest ?? ref.tag ?? 'latest';
@@ -51,6 +64,12 @@ export async function resolveSource(
     if (!usable) continue;
     const client = new RegistryClient(endpoint, ref.path, credentials, idleTimeoutMs, signal);
     try {
+      if (stored) {
+        const head = await client.headManifest(wanted);
+        if (head && head.digest === stored.digest && head.size === stored.bytes.length) {
+          return { client, root: head, rootBytes: stored.bytes, fromStore: true };
+        }
+      }
       const manifest = await client.fetchManifest(wanted);
       if (ref.digest && manifest.digest !== ref.digest) {
         throw new CriError('FailedPrecondition', `${client.host} answered ${manifest.digest} for ${ref.digest}`);

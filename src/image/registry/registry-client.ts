@@ -17,7 +17,7 @@ export interface RegistryCredentials {
 
 export const NO_CREDENTIALS: RegistryCredentials = { username: '', password: '', identityToken: '', registryToken: '' };
 
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export class RegistryHttpError extends CriError {
   constructor(
@@ -156,6 +156,20 @@ export class RegistryClient {
     const token = parsed.token ?? parsed.access_token;
     if (!token) throw new RegistryHttpError(401, `${url.host}: token response carries no token`);
     return token;
+  }
+
+  /**
+   * Asks which manifest a tag or digest names, without its body: a HEAD, which
+   * Docker Hub does not count as a pull. Undefined when the registry leaves
+   * out the digest or the media type.
+   */
+  async headManifest(tagOrDigest: string): Promise<{ digest: string; mediaType: string; size: number } | undefined> {
+    const response = await this.request('HEAD', `manifests/${tagOrDigest}`, MANIFEST_ACCEPT);
+    response.body.resume();
+    const digest = response.headers['docker-content-digest'];
+    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const size = Number(response.headers['content-length'] ?? -1);
+    return typeof digest === 'string' && digest.startsWith('sha256:') && mediaType !== '' && size >= 0 ? { digest, mediaType, size } : undefined;
   }
 
   /** Fetches a manifest; by digest, its bytes are verified against it. */

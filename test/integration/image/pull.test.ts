@@ -199,6 +199,33 @@ describe('PullImage, ListImages, ImageStatus, RemoveImage against real registrie
     });
   }
 
+  it('pulls an image again without fetching a manifest while the registry says it has not changed (imagePullPolicy Always)', async () => {
+    const fake = await startFakeRegistry('good');
+    try {
+      const { repository, tag, manifestDigest, configDigest } = fake.image;
+      const byTag = `${fake.host}/${repository}:${tag}`;
+      const manifestRequests = (since: number): string[] => fake.requests.slice(since).filter((r) => r.includes('/manifests/'));
+      let since = fake.requests.length;
+      assert.equal((await crictl(stack.criTs.socket, ['pull', byTag])).code, 0);
+      assert.deepEqual(manifestRequests(since), [`GET /v2/${repository}/manifests/${tag}`], 'a first pull GETs the manifest at once');
+
+      since = fake.requests.length;
+      assert.equal((await crictl(stack.criTs.socket, ['pull', byTag])).code, 0);
+      // A HEAD, which Docker Hub does not count as a pull; the manifest, config and layer come from the content store.
+      assert.deepEqual(fake.requests.slice(since).filter((r) => r !== 'GET /v2/'), [`HEAD /v2/${repository}/manifests/${tag}`]);
+
+      since = fake.requests.length;
+      assert.equal((await crictl(stack.criTs.socket, ['pull', `${fake.host}/${repository}@${manifestDigest}`])).code, 0);
+      assert.deepEqual(manifestRequests(since), [`HEAD /v2/${repository}/manifests/${manifestDigest}`], 'by digest, likewise');
+
+      const status = await crictlJson<{ status: { id: string } }>(stack.criTs.socket, ['inspecti', byTag]);
+      assert.equal(status.status.id, configDigest);
+      assert.equal((await crictl(stack.criTs.socket, ['rmi', configDigest])).code, 0);
+    } finally {
+      await fake.stop();
+    }
+  });
+
   it('a RemoveImage right after the PullImage answers leaves no content, snapshot or lease of the image', async () => {
     const image = await pushTestImage(plain.url, 'app/at-once', 'v1', { layers: 2 });
     const reference = `${plain.host}/app/at-once:v1`;
