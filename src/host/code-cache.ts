@@ -39,9 +39,9 @@ export interface BundleToRun {
 /**
  * Compiles and runs the bundle as Node would run a CommonJS module, with V8's
  * code cache: node 20 has no compile cache of its own, and compiling the
- * bundle, then the functions start-up and recovery call, took about 50 ms of
- * each start (measured: kill -9 to a full pod list at 100 pods, 465 → 413 ms
- * median). The cache is keyed by the bundle's hash and node's version, and V8
+ * bundle, then the functions start-up and recovery call, took about 55 ms of
+ * each start (measured: kill -9 to a full pod list at 100 pods, 489 → 434 ms
+ * median of 10). The cache is keyed by the bundle's hash and node's version, and V8
  * refuses one written under other flags; a refused or missing cache only
  * means compiling as usual.
  */
