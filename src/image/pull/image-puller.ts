@@ -175,6 +175,11 @@ export class ImagePuller {
     return readBlob(this.containerd, digest, limit).catch(() => undefined);
   }
 
+  /** A document from the content store when `storedFirst` and it is there, else from the registry. */
+  private async storedOrFetched(storedFirst: boolean, digest: string, limit: number, fetch: () => Promise<Buffer>): Promise<Buffer> {
+    return (storedFirst && (await this.storedBlob(digest, limit))) || fetch();
+  }
+
   private async fetchAndStore(ref: ImageReference, source: RegistrySource, lease: string, log: Logger, written: { bytes: number }): Promise<PulledImage> {
     const { client, root, rootBytes } = source;
     // The registry still names the stored root: what it refers to is looked for in the content store first.
@@ -188,7 +193,8 @@ export class ImagePuller {
     let manifestDescriptor: Descriptor = { mediaType: rootDocument.mediaType, digest: root.digest, size: rootBytes.length };
     if (rootDocument.kind === 'index') {
       manifestDescriptor = selectPlatformManifest(rootDocument, hostPlatform(), name);
-      manifestBytes = (fromStore && (await this.storedBlob(manifestDescriptor.digest, MAX_MANIFEST_BYTES))) || (await client.fetchManifest(manifestDescriptor.digest)).body;
+      const { digest } = manifestDescriptor;
+      manifestBytes = await this.storedOrFetched(fromStore, digest, MAX_MANIFEST_BYTES, async () => (await client.fetchManifest(digest)).body);
       const inner = parseManifestDocument(manifestBytes, manifestDescriptor.mediaType, `${name} (${manifestDescriptor.digest})`);
       if (inner.kind !== 'manifest') throw new CriError('FailedPrecondition', `image ${name}: ${manifestDescriptor.digest} is an index inside an index`);
       manifest = inner;
@@ -285,8 +291,8 @@ export class ImagePuller {
 
   /** The image config, checked against the manifest's layers. */
   private async fetchConfig(client: RegistryClient, manifest: ImageManifest, name: string, storedFirst: boolean): Promise<{ bytes: Buffer; config: ImageConfig }> {
-    const bytes =
-      (storedFirst && (await this.storedBlob(manifest.config.digest, MAX_CONFIG_BYTES))) || (await client.fetchSmallBlob(manifest.config.digest, MAX_CONFIG_BYTES));
+    const { digest } = manifest.config;
+    const bytes = await this.storedOrFetched(storedFirst, digest, MAX_CONFIG_BYTES, () => client.fetchSmallBlob(digest, MAX_CONFIG_BYTES));
     const config = parseImageConfig(bytes, `image ${name}: config ${manifest.config.digest}`);
     if (config.diffIds.length !== manifest.layers.length) {
       throw new CriError('FailedPrecondition', `image ${name}: its config lists ${config.diffIds.length} layers but its manifest ${manifest.layers.length}`);

@@ -19,6 +19,11 @@ export const NO_CREDENTIALS: RegistryCredentials = { username: '', password: '',
 
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
+/** The media type a manifest response names, without parameters ('' when none). */
+function mediaTypeOf(response: HttpResponse): string {
+  return (response.headers['content-type'] ?? '').split(';')[0]!.trim();
+}
+
 export class RegistryHttpError extends CriError {
   constructor(
     readonly status: number,
@@ -167,7 +172,7 @@ export class RegistryClient {
     const response = await this.request('HEAD', `manifests/${tagOrDigest}`, MANIFEST_ACCEPT);
     response.body.resume();
     const digest = response.headers['docker-content-digest'];
-    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const mediaType = mediaTypeOf(response);
     const size = Number(response.headers['content-length'] ?? -1);
     return typeof digest === 'string' && digest.startsWith('sha256:') && mediaType !== '' && size >= 0 ? { digest, mediaType, size } : undefined;
   }
@@ -176,7 +181,7 @@ export class RegistryClient {
   async fetchManifest(tagOrDigest: string): Promise<{ body: Buffer; mediaType: string; digest: string }> {
     const response = await this.request('GET', `manifests/${tagOrDigest}`, MANIFEST_ACCEPT);
     const body = await readBody(response.body, MAX_MANIFEST_BYTES);
-    const mediaType = (response.headers['content-type'] ?? '').split(';')[0]!.trim();
+    const mediaType = mediaTypeOf(response);
     if (tagOrDigest.includes(':')) verifyDigest(body, tagOrDigest, `manifest ${this.repository}@${tagOrDigest}`);
     return { body, mediaType, digest: tagOrDigest.includes(':') ? tagOrDigest : sha256Digest(body) };
   }
